@@ -1,0 +1,99 @@
+"""Pipeline step 4, Reply: the gateway's signals, normalised (REF §0 for which header means what)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+
+from . import wire
+from .model import Reply
+
+_MAX_BODY = 64 * 1024  # gateway error bodies are tiny; never parse a large payload
+_WWW_AUTH_PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*"([^"]*)"')
+
+
+def read_reply(status: int, headers: Mapping[str, str], body: bytes | None) -> Reply:
+    parsed = _parse_json_body(body)
+    message, has_message = _message(parsed)
+    if message is None and (header_message := headers.get("x-amzn-errormessage")):
+        message, has_message = header_message, True
+    return Reply(
+        status=status,
+        error_type=_error_type(headers.get("x-amzn-errortype")),
+        message=message,
+        has_message_key=has_message,
+        body_json=parsed is not None,
+        body_empty=not body,
+        oauth_error=_str_field(parsed, "error"),
+        cognito_type=_error_type(_str_field(parsed, "__type")),
+        www_authenticate=parse_www_authenticate(headers.get("www-authenticate", "")),
+        request_ids={name: headers[name] for name in wire.REQUEST_ID_HEADERS if name in headers},
+        date=_http_date(headers.get("date")),
+        cors="access-control-allow-origin" in headers,
+        cloudfront="x-amz-cf-id" in headers or "cloudfront" in headers.get("via", "").lower(),
+        location=headers.get("location"),
+    )
+
+
+def _error_type(value: str | None) -> str | None:
+    """`NotAuthorizedException:` (Cognito's trailing colon) and `Type:detail` both become `Type`."""
+    if not value:
+        return None
+    name = value.strip().split(":", 1)[0].strip()
+    return name.rsplit("#", 1)[-1] or None  # `com.amazon.coral.service#InvalidSignatureException`
+
+
+def _parse_json_body(body: bytes | None) -> dict | None:
+    if not body or len(body) > _MAX_BODY or body.lstrip()[:1] != b"{":
+        return None
+    try:
+        parsed = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _message(parsed: dict | None) -> tuple[str | None, bool]:
+    """The `message` key in any letter case: REST uses `message`, Lambda-authorizer denials `Message` (REF §3a)."""
+    if parsed is None:
+        return None, False
+    for key, value in parsed.items():
+        if key.lower() == "message":
+            return (value if isinstance(value, str) else None), True
+    errors = parsed.get("errors")  # AppSync-style `{"errors":[{"message":...}]}` (REF §9)
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        value = errors[0].get("message")
+        return (value if isinstance(value, str) else None), True
+    return None, False
+
+
+def _str_field(parsed: dict | None, key: str) -> str | None:
+    value = parsed.get(key) if parsed else None
+    return value if isinstance(value, str) else None
+
+
+def parse_www_authenticate(value: str) -> dict[str, str]:
+    """`Bearer scope="" error="invalid_token" error_description="..."` -> {"": "Bearer", "error": ...}.
+
+    HTTP APIs separate parameters with spaces (REF §2); Cognito's userInfo uses commas and no scheme (REF §7a).
+    """
+    if not value:
+        return {}
+    result: dict[str, str] = {}
+    head = value.strip().split(None, 1)[0]
+    if "=" not in head:
+        result[""] = head.rstrip(",")
+    for name, param in _WWW_AUTH_PARAM.findall(value):
+        result[name.lower()] = param
+    return result
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None

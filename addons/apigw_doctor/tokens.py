@@ -1,0 +1,82 @@
+"""Pipeline step 3, Token: decode a JWT without trusting it.
+
+Decoding is done by hand (base64url + JSON) rather than with PyJWT, because a diagnosis needs to say *which*
+part is broken (segments, base64url, JSON, truncation), where a verifier only says "invalid".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from typing import Any
+
+from .model import Token
+
+
+def fingerprint(secret_part: str) -> str:
+    """A short, stable, non-reversible tag for a token: equal tags mean the same token was sent."""
+    return hashlib.sha256(secret_part.encode("utf-8", "replace")).hexdigest()[:10]
+
+
+def decode_token(value: str) -> Token:
+    parts = value.split(".")
+    if len(parts) == 5:
+        header = _decode_json(parts[0])
+        return Token(
+            header=header if isinstance(header, dict) else {},
+            claims={},
+            fingerprint=fingerprint(value),
+            encrypted=True,
+        )
+    if len(parts) != 3:
+        return Token({}, {}, fingerprint(value), problems=(f"has {len(parts)} dot-separated segments, a JWT has 3",))
+    problems: list[str] = []
+    header = _decode_json(parts[0])
+    claims = _decode_json(parts[1])
+    for name, decoded in (("header", header), ("payload", claims)):
+        if isinstance(decoded, _DecodeError):
+            problems.append(f"{name} segment: {decoded.reason}")
+        elif not isinstance(decoded, dict):
+            problems.append(f"{name} segment is JSON but not an object")
+    if not parts[2]:
+        problems.append("signature segment is empty (token truncated, or an unsigned token)")
+    elif not _is_base64url(parts[2]):
+        problems.append("signature segment is not base64url")
+    return Token(
+        header=header if isinstance(header, dict) else {},
+        claims=claims if isinstance(claims, dict) else {},
+        fingerprint=fingerprint(parts[2] or value),
+        problems=tuple(problems),
+    )
+
+
+def token_summary(token: Token) -> dict[str, Any]:
+    """The token as flow metadata may hold it: header and claims, a fingerprint, never the signature."""
+    return {"header": dict(token.header), "claims": dict(token.claims), "fingerprint": token.fingerprint}
+
+
+class _DecodeError:
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _is_base64url(segment: str) -> bool:
+    return all(c.isalnum() or c in "-_=" for c in segment)
+
+
+def _decode_json(segment: str) -> Any:
+    if not _is_base64url(segment):
+        return _DecodeError("not base64url (characters outside A-Z a-z 0-9 - _)")
+    padded = segment + "=" * (-len(segment) % 4)
+    try:
+        raw = base64.urlsafe_b64decode(padded)
+    except (binascii.Error, ValueError):
+        return _DecodeError("not valid base64url (truncated?)")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        return _DecodeError("decodes, but not to JSON (truncated or corrupted)")
