@@ -10,6 +10,7 @@ import logging
 from mitmproxy import exceptions, http
 
 from . import options
+from .causes import WARNINGS
 from .engine import diagnose_flow, learn_from_flow
 from .knowledge import Knowledge
 from .model import Diagnosis
@@ -62,13 +63,24 @@ class ApiGwDoctor:
 def annotate(flow: http.HTTPFlow, diagnosis: Diagnosis) -> None:
     """Put the verdict on the flow: metadata (the contract), the comment and a marker."""
     ours = flow.metadata.get(METADATA_KEY)
+    kept = _comment_without_ours(flow.comment, ours)  # keep a comment someone else wrote
     text = comment(diagnosis)
-    if flow.comment and ours is None:
-        text = f"{flow.comment}\n\n{text}"  # keep a comment someone else wrote
     flow.metadata[METADATA_KEY] = diagnosis.as_metadata()
-    flow.comment = text
+    flow.comment = f"{kept}\n\n{text}" if kept else text
     if not flow.marked or ours is not None:
         flow.marked = MARK_FAILURE if diagnosis.cause else MARK_WARNING
+
+
+def _comment_without_ours(text: str, ours: dict | None) -> str:
+    """The comment minus the verdict an earlier analysis of this flow wrote (a flow file read again)."""
+    if not text or not ours:
+        return text
+    if ours.get("cause"):
+        head = f"{ours['cause']} ({ours.get('confidence')}): "
+    else:
+        head = WARNINGS.get(next(iter(ours.get("warnings") or []), ""), "\0")
+    index = text.find(head)
+    return text[:index].rstrip() if index >= 0 else text
 
 
 def log_verdict(diagnosis: Diagnosis) -> None:

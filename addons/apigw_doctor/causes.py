@@ -23,202 +23,385 @@ _POOL_CLIENT = "aws cognito-idp describe-user-pool-client --user-pool-id {pool} 
 
 _CATALOGUE = (
     # credential
-    Cause("missing-credential", "No credential was sent",
-          "The request carries no {header} header, so API Gateway rejected it without calling any authorizer.",
-          ("Send the token in the header the authorizer reads: `{header}: <token>` (check the authorizer's identity "
-           "source: " + _REST_AUTHORIZERS + ").",
-           "In browser apps, make sure the interceptor that adds the header runs for this request.")),
-    Cause("wrong-header", "The token was sent somewhere the authorizer does not look",
-          "A token is present, but not in the {header} header the authorizer reads.",
-          ("Move the token into the `{header}` header.",
-           "Or change the authorizer's identity source to the header you use: " + _REST_AUTHORIZERS + ".")),
-    Cause("malformed-header", "The Authorization header is damaged",
-          "The header value has extra characters around or inside the token (spaces, line breaks, quotes, a doubled "
-          "or misspelt `Bearer`). The authorizer cannot parse it and answers 401.",
-          ("Send exactly `{header}: Bearer <token>` or `{header}: <token>`: one space, no quotes, no line breaks.",
-           "If the token comes from a file or an environment variable, strip trailing newlines "
-           "(e.g. `TOKEN=$(tr -d '\\n' < token.txt)`).")),
-    Cause("placeholder-token", "A placeholder was sent instead of a token",
-          "The header holds a placeholder such as `undefined`, `null` or an unfilled template, so the client had no "
-          "token when it built the request.",
-          ("Make sure sign-in finished and the token is read before the request is sent (await the session).",
-           "In Postman, check the variable is set in the selected environment.")),
-    Cause("not-a-jwt", "The credential is not a readable JWT",
-          "The authorizer expects a JWT (three base64url segments separated by dots); this value is not one, or it "
-          "was cut short.",
-          ("Send the whole ID or access token, not a session id, an authorization code or a truncated copy.",)),
-    Cause("refresh-token-sent", "A refresh token was sent instead of an ID or access token",
-          "Cognito refresh tokens are encrypted (5-part JWE) or opaque; API Gateway cannot validate them.",
-          ("Send the IdToken (REST methods with no OAuth scopes) or the AccessToken (methods with scopes), "
-           "never the RefreshToken.",)),
+    Cause(
+        "missing-credential",
+        "No credential was sent",
+        "The request carries no {header} header, so API Gateway rejected it without calling any authorizer.",
+        (
+            "Send the token in the header the authorizer reads: `{header}: <token>` (check the authorizer's identity "
+            "source: " + _REST_AUTHORIZERS + ").",
+            "In browser apps, make sure the interceptor that adds the header runs for this request.",
+        ),
+    ),
+    Cause(
+        "wrong-header",
+        "The token was sent somewhere the authorizer does not look",
+        "A token is present, but not in the {header} header the authorizer reads.",
+        (
+            "Move the token into the `{header}` header.",
+            "Or change the authorizer's identity source to the header you use: " + _REST_AUTHORIZERS + ".",
+        ),
+    ),
+    Cause(
+        "malformed-header",
+        "The Authorization header is damaged",
+        "The header value has extra characters around or inside the token (spaces, line breaks, quotes, a doubled "
+        "or misspelt `Bearer`). The authorizer cannot parse it and answers 401.",
+        (
+            "Send exactly `{header}: Bearer <token>` or `{header}: <token>`: one space, no quotes, no line breaks.",
+            "If the token comes from a file or an environment variable, strip trailing newlines "
+            "(e.g. `TOKEN=$(tr -d '\\n' < token.txt)`).",
+        ),
+    ),
+    Cause(
+        "placeholder-token",
+        "A placeholder was sent instead of a token",
+        "The header holds a placeholder such as `undefined`, `null` or an unfilled template, so the client had no "
+        "token when it built the request.",
+        (
+            "Make sure sign-in finished and the token is read before the request is sent (await the session).",
+            "In Postman, check the variable is set in the selected environment.",
+        ),
+    ),
+    Cause(
+        "not-a-jwt",
+        "The credential is not a readable JWT",
+        "The authorizer expects a JWT (three base64url segments separated by dots); this value is not one, or it "
+        "was cut short.",
+        ("Send the whole ID or access token, not a session id, an authorization code or a truncated copy.",),
+    ),
+    Cause(
+        "refresh-token-sent",
+        "A refresh token was sent instead of an ID or access token",
+        "Cognito refresh tokens are encrypted (5-part JWE) or opaque; API Gateway cannot validate them.",
+        (
+            "Send the IdToken (REST methods with no OAuth scopes) or the AccessToken (methods with scopes), "
+            "never the RefreshToken.",
+        ),
+    ),
     # token
-    Cause("token-expired", "The token has expired",
-          "The token's `exp` time is before the time API Gateway received the request.",
-          ("Refresh the token before it expires (InitiateAuth REFRESH_TOKEN_AUTH, or Amplify's fetchAuthSession) "
-           "and retry.",
-           "Check the client's clock, and refresh a few minutes before `exp` rather than after a 401.",
-           "Token lifetimes are set on the app client: " + _POOL_CLIENT + ".")),
-    Cause("token-not-yet-valid", "The token is not valid yet",
-          "The token's `nbf` or `iat` is later than the gateway's clock: the issuer's or the client's clock is ahead.",
-          ("Check the clock of the machine that minted the token (NTP).",)),
-    Cause("wrong-issuer", "The token comes from another issuer",
-          "The token's `iss` is not the user pool or issuer the authorizer trusts.",
-          ("Sign in against the pool the API uses, or point the authorizer at the pool that issued the token: "
-           + _REST_AUTHORIZERS + " (REST) or " + _HTTP_AUTHORIZERS + " (HTTP API).",
-           "For HTTP API JWT authorizers the issuer must match exactly, including any trailing slash.")),
-    Cause("wrong-token-type", "The wrong kind of token was sent (ID vs access token)",
-          "REST Cognito authorizers treat the token as an ID token when the method has no OAuth scopes, and as an "
-          "access token when it has scopes.",
-          ("Methods without OAuth scopes: send the IdToken.",
-           "Methods with OAuth scopes: send the AccessToken (it carries `scope`).",
-           "Check the method's scopes: aws apigateway get-method --rest-api-id {api_id} --resource-id <id> "
-           "--http-method <METHOD> --region {region}.")),
-    Cause("missing-scope", "The token lacks the scope the method requires",
-          "None of the token's scopes is among the scopes configured on the method or route.",
-          ("Request the scope when signing in (the `scope` parameter of /oauth2/authorize or /oauth2/token), and "
-           "allow it on the app client: " + _POOL_CLIENT + ".",
-           "Tokens from InitiateAuth carry only `aws.cognito.signin.user.admin`; custom scopes need the OAuth "
-           "endpoints or a pre-token-generation trigger.")),
-    Cause("wrong-audience", "The token was issued to another app client",
-          "The token's `aud` (ID token) or `client_id` (access token) is not an audience the authorizer accepts.",
-          ("Use a token from an app client listed in the authorizer's audience: " + _HTTP_AUTHORIZERS + ".",
-           "Or add this client id to the authorizer's audience list.")),
-    Cause("bad-signature", "The token's signature does not verify",
-          "The signature does not match the issuer's published keys: the token was altered or re-signed.",
-          ("Use the token exactly as Cognito issued it.",)),
-    Cause("unknown-key", "The token was signed with a key the pool does not publish",
-          "The token's `kid` is missing or not in the pool's JWKS: it comes from another pool or issuer.",
-          ("Sign in against the pool the API uses; compare the `kid` with "
-           "https://cognito-idp.{region}.amazonaws.com/{pool}/.well-known/jwks.json.",)),
-    Cause("unsupported-algorithm", "The token uses an algorithm the authorizer does not accept",
-          "API Gateway accepts RSA-signed JWTs only (Cognito uses RS256); HS256 or `none` tokens are rejected.",
-          ("Issue RS256 tokens, or validate this token type in a Lambda authorizer.",)),
+    Cause(
+        "token-expired",
+        "The token has expired",
+        "The token's `exp` time is before the time API Gateway received the request.",
+        (
+            "Refresh the token before it expires (InitiateAuth REFRESH_TOKEN_AUTH, or Amplify's fetchAuthSession) "
+            "and retry.",
+            "Check the client's clock, and refresh a few minutes before `exp` rather than after a 401.",
+            "Token lifetimes are set on the app client: " + _POOL_CLIENT + ".",
+        ),
+    ),
+    Cause(
+        "token-not-yet-valid",
+        "The token is not valid yet",
+        "The token's `nbf` or `iat` is later than the gateway's clock: the issuer's or the client's clock is ahead.",
+        ("Check the clock of the machine that minted the token (NTP).",),
+    ),
+    Cause(
+        "wrong-issuer",
+        "The token comes from another issuer",
+        "The token's `iss` is not the user pool or issuer the authorizer trusts.",
+        (
+            "Sign in against the pool the API uses, or point the authorizer at the pool that issued the token: "
+            + _REST_AUTHORIZERS
+            + " (REST) or "
+            + _HTTP_AUTHORIZERS
+            + " (HTTP API).",
+            "For HTTP API JWT authorizers the issuer must match exactly, including any trailing slash.",
+        ),
+    ),
+    Cause(
+        "wrong-token-type",
+        "The wrong kind of token was sent (ID vs access token)",
+        "REST Cognito authorizers treat the token as an ID token when the method has no OAuth scopes, and as an "
+        "access token when it has scopes.",
+        (
+            "Methods without OAuth scopes: send the IdToken.",
+            "Methods with OAuth scopes: send the AccessToken (it carries `scope`).",
+            "Check the method's scopes: aws apigateway get-method --rest-api-id {api_id} --resource-id <id> "
+            "--http-method <METHOD> --region {region}.",
+        ),
+    ),
+    Cause(
+        "missing-scope",
+        "The token lacks the scope the method requires",
+        "None of the token's scopes is among the scopes configured on the method or route.",
+        (
+            "Request the scope when signing in (the `scope` parameter of /oauth2/authorize or /oauth2/token), and "
+            "allow it on the app client: " + _POOL_CLIENT + ".",
+            "Tokens from InitiateAuth carry only `aws.cognito.signin.user.admin`; custom scopes need the OAuth "
+            "endpoints or a pre-token-generation trigger.",
+        ),
+    ),
+    Cause(
+        "wrong-audience",
+        "The token was issued to another app client",
+        "The token's `aud` (ID token) or `client_id` (access token) is not an audience the authorizer accepts.",
+        (
+            "Use a token from an app client listed in the authorizer's audience: " + _HTTP_AUTHORIZERS + ".",
+            "Or add this client id to the authorizer's audience list.",
+        ),
+    ),
+    Cause(
+        "bad-signature",
+        "The token's signature does not verify",
+        "The signature does not match the issuer's published keys: the token was altered or re-signed.",
+        ("Use the token exactly as Cognito issued it.",),
+    ),
+    Cause(
+        "unknown-key",
+        "The token was signed with a key the pool does not publish",
+        "The token's `kid` is missing or not in the pool's JWKS: it comes from another pool or issuer.",
+        (
+            "Sign in against the pool the API uses; compare the `kid` with "
+            "https://cognito-idp.{region}.amazonaws.com/{pool}/.well-known/jwks.json.",
+        ),
+    ),
+    Cause(
+        "unsupported-algorithm",
+        "The token uses an algorithm the authorizer does not accept",
+        "API Gateway accepts RSA-signed JWTs only (Cognito uses RS256); HS256 or `none` tokens are rejected.",
+        ("Issue RS256 tokens, or validate this token type in a Lambda authorizer.",),
+    ),
     # not the token
-    Cause("route-not-found", "No such route: the path, stage or method is wrong (not an auth problem)",
-          "API Gateway answers an unknown path, method or stage, or an undeployed API, with 403 \"Missing "
-          "Authentication Token\" (REST) or 404 \"Not Found\" (HTTP API).",
-          ("Check the URL: the stage name ({stage}), the resource path, a trailing slash, and the HTTP method.",
-           "Deploy the API after changing it: aws apigateway create-deployment --rest-api-id {api_id} "
-           "--stage-name {stage} --region {region}.",
-           "On a custom domain, do not repeat the stage name in the path (the base-path mapping adds it).")),
-    Cause("sigv4-expected", "API Gateway tried to read the header as an AWS SigV4 signature",
-          "A Bearer token reached IAM (SigV4) parsing: the route does not exist (wrong path, stage or method), the "
-          "method uses IAM authorization, or a VPC endpoint policy makes a private API evaluate SigV4.",
-          ("First check the URL and method: unknown routes answer this way when an Authorization header is sent.",
-           "If the method uses AWS_IAM, sign the request with SigV4 instead of sending a JWT.",
-           "Check the method's authorization type: aws apigateway get-method --rest-api-id {api_id} "
-           "--resource-id <id> --http-method <METHOD> --region {region}.")),
-    Cause("sigv4-signature-mismatch", "The SigV4 signature does not match",
-          "API Gateway computed a different signature: wrong secret key, or the canonical request differs "
-          "(path encoding, query order, signed headers, body hash, a proxy that changed a header).",
-          ("Check the secret key, the region and the service name `execute-api` in the signing code.",
-           "Sign exactly what is sent: same path encoding, query string and headers.")),
-    Cause("sigv4-clock-skew", "The SigV4 signature is outside API Gateway's 5-minute window",
-          "The request's X-Amz-Date differs from the gateway's clock by more than 5 minutes.",
-          ("Sync the client's clock (NTP) and sign each request just before sending it.",)),
-    Cause("sigv4-bad-credentials", "The AWS credentials are invalid or expired",
-          "The access key id is unknown, or the temporary session token is invalid or expired.",
-          ("Refresh the AWS credentials (aws sts get-caller-identity shows which ones are in use).",
-           "With temporary credentials, send X-Amz-Security-Token too.")),
-    Cause("iam-denied", "IAM denied the call (execute-api:Invoke)",
-          "The signed caller is not allowed to invoke this method.",
-          ("Allow execute-api:Invoke on arn:aws:execute-api:{region}:<account>:{api_id}/{stage}/<METHOD>/<path> "
-           "in the caller's IAM policy.",
-           "Check for an explicit Deny in IAM policies, permission boundaries or SCPs.")),
-    Cause("resource-policy-denied", "The API's resource policy denied the call",
-          "The API's resource policy does not allow this caller (source IP, VPC endpoint, account), or denies it.",
-          ("Read the policy: aws apigateway get-rest-api --rest-api-id {api_id} --region {region} --query policy.",
-           "Redeploy the API after changing its resource policy.")),
-    Cause("authorizer-denied", "The Lambda authorizer denied access",
-          "The Lambda authorizer returned a policy that denies this method, or does not cover it. With caching on, "
-          "a policy generated for another method may be reused for this one.",
-          ("Return a policy that covers every method the token may call (use a wildcard resource such as "
-           "arn:aws:execute-api:{region}:<account>:{api_id}/{stage}/*), or set the authorizer's cache TTL to 0.",
-           "Check the authorizer's CloudWatch logs for this request.")),
-    Cause("authorizer-rejected", "The authorizer rejected a token that passes every check made here",
-          "Everything the client side can check passed, so the refusal comes from the authorizer itself: a Lambda "
-          "authorizer that threw `Unauthorized`, a signature or pool the client cannot see, or a configuration "
-          "such as method scopes.",
-          ("Give apigw-doctor the API's settings (--set apigw_user_pools=..., apigw_scopes=..., "
-           "apigw_audiences=...) for a sharper verdict.",
-           "Check the authorizer: " + _REST_AUTHORIZERS + ", and its CloudWatch logs.")),
-    Cause("authorizer-error", "The authorizer failed (configuration error)",
-          "API Gateway could not use the authorizer's answer: the Lambda authorizer threw an error other than "
-          "`Unauthorized`, returned an invalid policy, or API Gateway may not invoke it.",
-          ("Look at $context.authorizer.error in the access log and at the authorizer's CloudWatch logs.",
-           "Return exactly `Unauthorized` to signal 401; any other error text becomes a 500.")),
-    Cause("api-key-rejected", "The API key is missing or not accepted",
-          "The method requires an API key: none was sent, or the key is invalid, disabled or not in a usage plan "
-          "for this stage.",
-          ("Send the key in the `x-api-key` header.",
-           "Check the key is enabled and in a usage plan for stage {stage}: aws apigateway get-usage-plans "
-           "--key-id <key-id> --region {region}.")),
-    Cause("gateway-forbidden", "API Gateway refused the request before any authorizer (403 Forbidden)",
-          "Likely causes, in order: AWS WAF blocked the request; a VPC interface endpoint with private DNS routes "
-          "this public API's name privately; a private API called without a Host or x-apigw-api-id header; the "
-          "default execute-api endpoint is disabled.",
-          ("Check the WAF web ACL's sampled requests for this request id.",
-           "From inside a VPC, call public APIs through a custom domain or disable private DNS on the endpoint.",
-           "For private APIs via the VPC endpoint DNS name, send `Host: {api_id}.execute-api.{region}"
-           ".amazonaws.com` or `x-apigw-api-id: {api_id}`.")),
-    Cause("cors-preflight-blocked", "The CORS preflight (OPTIONS) was refused",
-          "Browsers send OPTIONS without credentials; an authorizer on the OPTIONS route (HTTP API `$default`, or a "
-          "REST resource without an OPTIONS method) rejects it, and the browser reports a CORS error.",
-          ("HTTP API: add an `OPTIONS /{{proxy+}}` route without authorization, or configure CORS on the API.",
-           "REST API: enable CORS on the resource (adds an OPTIONS method with no authorization) and redeploy.")),
-    Cause("unexplained", "API Gateway refused the request, for a reason not recognised here",
-          "The response does not match a documented API Gateway or Cognito failure; it may be a customised gateway "
-          "response or come from the integration.",
-          ("Look up the request id in the API's access and execution logs.",)),
+    Cause(
+        "route-not-found",
+        "No such route: the path, stage or method is wrong (not an auth problem)",
+        'API Gateway answers an unknown path, method or stage, or an undeployed API, with 403 "Missing '
+        'Authentication Token" (REST) or 404 "Not Found" (HTTP API).',
+        (
+            "Check the URL: the stage name ({stage}), the resource path, a trailing slash, and the HTTP method.",
+            "Deploy the API after changing it: aws apigateway create-deployment --rest-api-id {api_id} "
+            "--stage-name {stage} --region {region}.",
+            "On a custom domain, do not repeat the stage name in the path (the base-path mapping adds it).",
+        ),
+    ),
+    Cause(
+        "sigv4-expected",
+        "API Gateway tried to read the header as an AWS SigV4 signature",
+        "A Bearer token reached IAM (SigV4) parsing: the route does not exist (wrong path, stage or method), the "
+        "method uses IAM authorization, or a VPC endpoint policy makes a private API evaluate SigV4.",
+        (
+            "First check the URL and method: unknown routes answer this way when an Authorization header is sent.",
+            "If the method uses AWS_IAM, sign the request with SigV4 instead of sending a JWT.",
+            "Check the method's authorization type: aws apigateway get-method --rest-api-id {api_id} "
+            "--resource-id <id> --http-method <METHOD> --region {region}.",
+        ),
+    ),
+    Cause(
+        "sigv4-signature-mismatch",
+        "The SigV4 signature does not match",
+        "API Gateway computed a different signature: wrong secret key, or the canonical request differs "
+        "(path encoding, query order, signed headers, body hash, a proxy that changed a header).",
+        (
+            "Check the secret key, the region and the service name `execute-api` in the signing code.",
+            "Sign exactly what is sent: same path encoding, query string and headers.",
+        ),
+    ),
+    Cause(
+        "sigv4-clock-skew",
+        "The SigV4 signature is outside API Gateway's 5-minute window",
+        "The request's X-Amz-Date differs from the gateway's clock by more than 5 minutes.",
+        ("Sync the client's clock (NTP) and sign each request just before sending it.",),
+    ),
+    Cause(
+        "sigv4-bad-credentials",
+        "The AWS credentials are invalid or expired",
+        "The access key id is unknown, or the temporary session token is invalid or expired.",
+        (
+            "Refresh the AWS credentials (aws sts get-caller-identity shows which ones are in use).",
+            "With temporary credentials, send X-Amz-Security-Token too.",
+        ),
+    ),
+    Cause(
+        "iam-denied",
+        "IAM denied the call (execute-api:Invoke)",
+        "The signed caller is not allowed to invoke this method.",
+        (
+            "Allow execute-api:Invoke on arn:aws:execute-api:{region}:<account>:{api_id}/{stage}/<METHOD>/<path> "
+            "in the caller's IAM policy.",
+            "Check for an explicit Deny in IAM policies, permission boundaries or SCPs.",
+        ),
+    ),
+    Cause(
+        "resource-policy-denied",
+        "The API's resource policy denied the call",
+        "The API's resource policy does not allow this caller (source IP, VPC endpoint, account), or denies it.",
+        (
+            "Read the policy: aws apigateway get-rest-api --rest-api-id {api_id} --region {region} --query policy.",
+            "Redeploy the API after changing its resource policy.",
+        ),
+    ),
+    Cause(
+        "authorizer-denied",
+        "The Lambda authorizer denied access",
+        "The Lambda authorizer returned a policy that denies this method, or does not cover it. With caching on, "
+        "a policy generated for another method may be reused for this one.",
+        (
+            "Return a policy that covers every method the token may call (use a wildcard resource such as "
+            "arn:aws:execute-api:{region}:<account>:{api_id}/{stage}/*), or set the authorizer's cache TTL to 0.",
+            "Check the authorizer's CloudWatch logs for this request.",
+        ),
+    ),
+    Cause(
+        "authorizer-rejected",
+        "The authorizer rejected a token that passes every check made here",
+        "Everything the client side can check passed, so the refusal comes from the authorizer itself: a Lambda "
+        "authorizer that threw `Unauthorized`, a signature or pool the client cannot see, or a configuration "
+        "such as method scopes.",
+        (
+            "Give apigw-doctor the API's settings (--set apigw_user_pools=..., apigw_scopes=..., "
+            "apigw_audiences=...) for a sharper verdict.",
+            "Check the authorizer: " + _REST_AUTHORIZERS + ", and its CloudWatch logs.",
+        ),
+    ),
+    Cause(
+        "authorizer-error",
+        "The authorizer failed (configuration error)",
+        "API Gateway could not use the authorizer's answer: the Lambda authorizer threw an error other than "
+        "`Unauthorized`, returned an invalid policy, or API Gateway may not invoke it.",
+        (
+            "Look at $context.authorizer.error in the access log and at the authorizer's CloudWatch logs.",
+            "Return exactly `Unauthorized` to signal 401; any other error text becomes a 500.",
+        ),
+    ),
+    Cause(
+        "api-key-rejected",
+        "The API key is missing or not accepted",
+        "The method requires an API key: none was sent, or the key is invalid, disabled or not in a usage plan "
+        "for this stage.",
+        (
+            "Send the key in the `x-api-key` header.",
+            "Check the key is enabled and in a usage plan for stage {stage}: aws apigateway get-usage-plans "
+            "--key-id <key-id> --region {region}.",
+        ),
+    ),
+    Cause(
+        "gateway-forbidden",
+        "API Gateway refused the request before any authorizer (403 Forbidden)",
+        "Likely causes, in order: AWS WAF blocked the request; a VPC interface endpoint with private DNS routes "
+        "this public API's name privately; a private API called without a Host or x-apigw-api-id header; the "
+        "default execute-api endpoint is disabled.",
+        (
+            "Check the WAF web ACL's sampled requests for this request id.",
+            "From inside a VPC, call public APIs through a custom domain or disable private DNS on the endpoint.",
+            "For private APIs via the VPC endpoint DNS name, send `Host: {api_id}.execute-api.{region}"
+            ".amazonaws.com` or `x-apigw-api-id: {api_id}`.",
+        ),
+    ),
+    Cause(
+        "cors-preflight-blocked",
+        "The CORS preflight (OPTIONS) was refused",
+        "Browsers send OPTIONS without credentials; an authorizer on the OPTIONS route (HTTP API `$default`, or a "
+        "REST resource without an OPTIONS method) rejects it, and the browser reports a CORS error.",
+        (
+            "HTTP API: add an `OPTIONS /{{proxy+}}` route without authorization, or configure CORS on the API.",
+            "REST API: enable CORS on the resource (adds an OPTIONS method with no authorization) and redeploy.",
+        ),
+    ),
+    Cause(
+        "unexplained",
+        "API Gateway refused the request, for a reason not recognised here",
+        "The response does not match a documented API Gateway or Cognito failure; it may be a customised gateway "
+        "response or come from the integration.",
+        ("Look up the request id in the API's access and execution logs.",),
+    ),
     # Cognito endpoints
-    Cause("oauth-wrong-content-type", "Cognito's token endpoint refused the request method or content type (405)",
-          "/oauth2/token accepts only POST with `Content-Type: application/x-www-form-urlencoded` (no quotes), at "
-          "exactly that path.",
-          ("POST to https://<domain>/oauth2/token with `Content-Type: application/x-www-form-urlencoded` and a "
-           "form-encoded body.",)),
-    Cause("oauth-invalid-client", "Cognito does not accept the client credentials (invalid_client)",
-          "The client id is unknown, the client secret is wrong, or the client has a secret that was not sent.",
-          ("Check the client id and secret: " + _POOL_CLIENT + ".",
-           "Send the secret as `Authorization: Basic base64(client_id:client_secret)`.")),
-    Cause("oauth-invalid-grant", "Cognito refused the grant (invalid_grant)",
-          "The authorization code was already used, expired or issued for another redirect_uri, or the refresh "
-          "token is revoked or belongs to another client.",
-          ("Exchange each authorization code once, quickly, with the same redirect_uri.",
-           "After sign-out, sign in again to get a new refresh token.")),
-    Cause("oauth-unauthorized-client", "The app client may not use this grant type (unauthorized_client)",
-          "The grant type is not enabled on the app client.",
-          ("Enable the OAuth flow on the app client: " + _POOL_CLIENT + " (AllowedOAuthFlows).",)),
-    Cause("oauth-invalid-request", "Cognito found the token request malformed (invalid_request)",
-          "A required parameter is missing or the body is not form-encoded.",
-          ("Send grant_type, client_id and the grant's parameters as a form-encoded body.",)),
-    Cause("oauth-unsupported-grant-type", "Cognito does not support this grant_type",
-          "grant_type must be authorization_code, refresh_token or client_credentials.",
-          ("Fix the grant_type value.",)),
-    Cause("oauth-invalid-scope", "A requested scope is not allowed (invalid_scope)",
-          "The scope is not enabled on the app client, or does not exist on the resource server.",
-          ("Enable the scope on the app client (AllowedOAuthScopes): " + _POOL_CLIENT + ".",)),
-    Cause("oauth-redirect-mismatch", "The redirect_uri is not a callback URL of the app client",
-          "Cognito compares redirect_uri exactly with the client's callback URLs (scheme, host, port, path, "
-          "trailing slash).",
-          ("Add the exact redirect_uri to the app client's callback URLs: " + _POOL_CLIENT + ".",)),
-    Cause("cognito-secret-hash", "The SECRET_HASH is missing or wrong",
-          "The app client has a secret, so every auth call needs SECRET_HASH = Base64(HMAC-SHA256(client secret, "
-          "username + client id)).",
-          ("Compute SECRET_HASH with the same username sent in USERNAME, or use an app client without a secret for "
-           "public clients.",)),
-    Cause("cognito-bad-credentials", "Cognito rejected the username or password",
-          "The password is wrong, the user does not exist or is disabled, or too many attempts were made.",
-          ("Check the user: aws cognito-idp admin-get-user --user-pool-id <pool> --username <user>.",)),
-    Cause("cognito-token-expired", "The access token sent to Cognito has expired",
-          "Cognito user APIs and /oauth2/userInfo reject expired access tokens.",
-          ("Refresh the tokens, then retry with the new access token.",)),
-    Cause("cognito-token-revoked", "The token was revoked (sign-out or RevokeToken)",
-          "After GlobalSignOut or RevokeToken, Cognito refuses the tokens of that session.",
-          ("Sign in again.",)),
-    Cause("cognito-missing-scope", "The access token lacks aws.cognito.signin.user.admin",
-          "Cognito user APIs (GetUser, UpdateUserAttributes...) need that scope; hosted-UI tokens lack it unless "
-          "requested.",
-          ("Request the `aws.cognito.signin.user.admin` scope at sign-in and allow it on the app client.",)),
+    Cause(
+        "oauth-wrong-content-type",
+        "Cognito's token endpoint refused the request method or content type (405)",
+        "/oauth2/token accepts only POST with `Content-Type: application/x-www-form-urlencoded` (no quotes), at "
+        "exactly that path.",
+        (
+            "POST to https://<domain>/oauth2/token with `Content-Type: application/x-www-form-urlencoded` and a "
+            "form-encoded body.",
+        ),
+    ),
+    Cause(
+        "oauth-invalid-client",
+        "Cognito does not accept the client credentials (invalid_client)",
+        "The client id is unknown, the client secret is wrong, or the client has a secret that was not sent.",
+        (
+            "Check the client id and secret: " + _POOL_CLIENT + ".",
+            "Send the secret as `Authorization: Basic base64(client_id:client_secret)`.",
+        ),
+    ),
+    Cause(
+        "oauth-invalid-grant",
+        "Cognito refused the grant (invalid_grant)",
+        "The authorization code was already used, expired or issued for another redirect_uri, or the refresh "
+        "token is revoked or belongs to another client.",
+        (
+            "Exchange each authorization code once, quickly, with the same redirect_uri.",
+            "After sign-out, sign in again to get a new refresh token.",
+        ),
+    ),
+    Cause(
+        "oauth-unauthorized-client",
+        "The app client may not use this grant type (unauthorized_client)",
+        "The grant type is not enabled on the app client.",
+        ("Enable the OAuth flow on the app client: " + _POOL_CLIENT + " (AllowedOAuthFlows).",),
+    ),
+    Cause(
+        "oauth-invalid-request",
+        "Cognito found the token request malformed (invalid_request)",
+        "A required parameter is missing or the body is not form-encoded.",
+        ("Send grant_type, client_id and the grant's parameters as a form-encoded body.",),
+    ),
+    Cause(
+        "oauth-unsupported-grant-type",
+        "Cognito does not support this grant_type",
+        "grant_type must be authorization_code, refresh_token or client_credentials.",
+        ("Fix the grant_type value.",),
+    ),
+    Cause(
+        "oauth-invalid-scope",
+        "A requested scope is not allowed (invalid_scope)",
+        "The scope is not enabled on the app client, or does not exist on the resource server.",
+        ("Enable the scope on the app client (AllowedOAuthScopes): " + _POOL_CLIENT + ".",),
+    ),
+    Cause(
+        "oauth-redirect-mismatch",
+        "The redirect_uri is not a callback URL of the app client",
+        "Cognito compares redirect_uri exactly with the client's callback URLs (scheme, host, port, path, "
+        "trailing slash).",
+        ("Add the exact redirect_uri to the app client's callback URLs: " + _POOL_CLIENT + ".",),
+    ),
+    Cause(
+        "cognito-secret-hash",
+        "The SECRET_HASH is missing or wrong",
+        "The app client has a secret, so every auth call needs SECRET_HASH = Base64(HMAC-SHA256(client secret, "
+        "username + client id)).",
+        (
+            "Compute SECRET_HASH with the same username sent in USERNAME, or use an app client without a secret for "
+            "public clients.",
+        ),
+    ),
+    Cause(
+        "cognito-bad-credentials",
+        "Cognito rejected the username or password",
+        "The password is wrong, the user does not exist or is disabled, or too many attempts were made.",
+        ("Check the user: aws cognito-idp admin-get-user --user-pool-id <pool> --username <user>.",),
+    ),
+    Cause(
+        "cognito-token-expired",
+        "The access token sent to Cognito has expired",
+        "Cognito user APIs and /oauth2/userInfo reject expired access tokens.",
+        ("Refresh the tokens, then retry with the new access token.",),
+    ),
+    Cause(
+        "cognito-token-revoked",
+        "The token was revoked (sign-out or RevokeToken)",
+        "After GlobalSignOut or RevokeToken, Cognito refuses the tokens of that session.",
+        ("Sign in again.",),
+    ),
+    Cause(
+        "cognito-missing-scope",
+        "The access token lacks aws.cognito.signin.user.admin",
+        "Cognito user APIs (GetUser, UpdateUserAttributes...) need that scope; hosted-UI tokens lack it unless "
+        "requested.",
+        ("Request the `aws.cognito.signin.user.admin` scope at sign-in and allow it on the app client.",),
+    ),
 )
 
 CATALOGUE: dict[str, Cause] = {cause.code: cause for cause in _CATALOGUE}

@@ -38,8 +38,10 @@ Check = Callable[[CheckContext], Finding]
 def check_present(ctx: CheckContext) -> Finding:
     kind = ctx.credential.kind
     if kind == "missing" or (kind == "api-key" and ctx.profile not in ("none",)):
-        return Finding("credential.present", "fail", f"a {ctx.expectations.identity_header} header", "none sent",
-                       cause="missing-credential")
+        header = ctx.expectations.identity_header.title()
+        return Finding(
+            "credential.present", "fail", f"a token in the {header} header", "none sent", cause="missing-credential"
+        )
     return Finding("credential.present", "pass", actual=f"{kind} in {ctx.credential.location}")
 
 
@@ -47,18 +49,34 @@ def check_location(ctx: CheckContext) -> Finding:
     cred = ctx.credential
     if cred.kind == "missing" or cred.in_identity_header:
         return Finding("credential.location", "pass" if cred.kind != "missing" else "skip")
-    return Finding("credential.location", "fail", f"header {ctx.expectations.identity_header}", cred.location,
-                   note="a token was found, but not where the authorizer reads it", cause="wrong-header")
+    return Finding(
+        "credential.location",
+        "fail",
+        f"header:{ctx.expectations.identity_header.title()}",
+        cred.location,
+        note="a token was found, but not where the authorizer reads it",
+        cause="wrong-header",
+    )
 
 
 def check_header_format(ctx: CheckContext) -> Finding:
     damage = [d for d in ctx.credential.damage if d != "scheme-case"]
     if damage:
-        return Finding("credential.format", "fail", "`Bearer <token>` or `<token>`, nothing else", ", ".join(damage),
-                       cause="malformed-header")
+        return Finding(
+            "credential.format",
+            "fail",
+            "`Bearer <token>` or `<token>`, nothing else",
+            ", ".join(damage),
+            cause="malformed-header",
+        )
     if "scheme-case" in ctx.credential.damage:
-        return Finding("credential.format", "warn", "Bearer", "lower-case bearer",
-                       note="HTTP APIs document the prefix `Bearer ` only")
+        return Finding(
+            "credential.format",
+            "warn",
+            "Bearer",
+            "lower-case bearer",
+            note="HTTP APIs document the prefix `Bearer ` only",
+        )
     return Finding("credential.format", "pass" if ctx.credential.kind != "missing" else "skip")
 
 
@@ -72,11 +90,17 @@ def check_placeholder(ctx: CheckContext) -> Finding:
 def check_structure(ctx: CheckContext) -> Finding:
     cred, token = ctx.credential, ctx.token
     if cred.kind == "jwt" and token is not None and token.problems:
-        return Finding("credential.jwt", "fail", "3 base64url JSON segments", "; ".join(token.problems),
-                       cause="not-a-jwt")
+        return Finding(
+            "credential.jwt", "fail", "3 base64url JSON segments", "; ".join(token.problems), cause="not-a-jwt"
+        )
     if cred.kind == "opaque" and ctx.profile in ("cognito", "jwt"):
-        return Finding("credential.jwt", "fail", "a JWT", f"an opaque value of {len(cred.token or '')} characters",
-                       cause="not-a-jwt")
+        return Finding(
+            "credential.jwt",
+            "fail",
+            "a JWT",
+            f"an opaque value of {len(cred.token or '')} characters",
+            cause="not-a-jwt",
+        )
     if cred.kind in ("jwt", "jwe"):
         return Finding("credential.jwt", "pass", actual="JWE (encrypted)" if cred.kind == "jwe" else "JWT")
     return Finding("credential.jwt", "skip", note=f"credential kind: {cred.kind}")
@@ -84,8 +108,13 @@ def check_structure(ctx: CheckContext) -> Finding:
 
 def check_refresh_token(ctx: CheckContext) -> Finding:
     if ctx.credential.kind == "jwe":
-        return Finding("credential.not-refresh", "fail", "an ID or access token",
-                       "a 5-part JWE (a Cognito refresh token)", cause="refresh-token-sent")
+        return Finding(
+            "credential.not-refresh",
+            "fail",
+            "an ID or access token",
+            "a 5-part JWE (a Cognito refresh token)",
+            cause="refresh-token-sent",
+        )
     return Finding("credential.not-refresh", "pass" if ctx.token is not None else "skip")
 
 
@@ -113,8 +142,7 @@ def check_kid(ctx: CheckContext) -> Finding:
     if token is None or ctx.profile not in ("cognito", "jwt"):
         return Finding("token.kid", "skip")
     if not isinstance(token.header.get("kid"), str):
-        return Finding("token.kid", "fail", "a kid from the issuer's JWKS", "no kid in the header",
-                       cause="unknown-key")
+        return Finding("token.kid", "fail", "a kid from the issuer's JWKS", "no kid in the header", cause="unknown-key")
     return Finding("token.kid", "pass", actual=token.header["kid"])
 
 
@@ -130,12 +158,18 @@ def check_expiry(ctx: CheckContext) -> Finding:
         return Finding("token.exp", "skip")
     exp = token.claims.get("exp")
     if not isinstance(exp, int | float) or isinstance(exp, bool):
-        return Finding("token.exp", "fail" if ctx.profile in ("cognito", "jwt") else "warn", "a numeric exp",
-                       repr(exp), cause="token-expired" if ctx.profile in ("cognito", "jwt") else None)
+        return Finding(
+            "token.exp",
+            "fail" if ctx.profile in ("cognito", "jwt") else "warn",
+            "a numeric exp",
+            repr(exp),
+            cause="token-expired" if ctx.profile in ("cognito", "jwt") else None,
+        )
     expected = f"after {utc(ctx.now)} (gateway clock)"
     if exp <= ctx.now:
-        return Finding("token.exp", "fail", expected, f"{utc(exp)}, {ago(ctx.now - exp)} before the request",
-                       cause="token-expired")
+        return Finding(
+            "token.exp", "fail", expected, f"{utc(exp)}, {ago(ctx.now - exp)} before the request", cause="token-expired"
+        )
     return Finding("token.exp", "pass", expected, f"{utc(exp)}, valid for {ago(exp - ctx.now)}")
 
 
@@ -145,13 +179,19 @@ def check_not_before(ctx: CheckContext) -> Finding:
         return Finding("token.nbf", "skip")
     nbf, iat = token.claims.get("nbf"), token.claims.get("iat")
     if isinstance(nbf, int | float) and nbf > ctx.now:
-        return Finding("token.nbf", "fail", f"nbf before {utc(ctx.now)}", f"nbf {utc(nbf)}",
-                       cause="token-not-yet-valid")
+        return Finding(
+            "token.nbf", "fail", f"nbf before {utc(ctx.now)}", f"nbf {utc(nbf)}", cause="token-not-yet-valid"
+        )
     # HTTP API JWT authorizers require iat before now (REF §2); Cognito authorizers do not document it.
     if isinstance(iat, int | float) and iat > ctx.now:
         result = "fail" if ctx.profile == "jwt" else "warn"
-        return Finding("token.nbf", result, f"iat before {utc(ctx.now)}", f"iat {utc(iat)}, {ago(iat - ctx.now)} ahead",
-                       cause="token-not-yet-valid" if result == "fail" else None)
+        return Finding(
+            "token.nbf",
+            result,
+            f"iat before {utc(ctx.now)}",
+            f"iat {utc(iat)}, {ago(iat - ctx.now)} ahead",
+            cause="token-not-yet-valid" if result == "fail" else None,
+        )
     return Finding("token.nbf", "pass")
 
 
@@ -164,21 +204,39 @@ def check_issuer(ctx: CheckContext) -> Finding:
     if expected:
         if iss in expected:
             return Finding("token.iss", "pass", " or ".join(expected), iss)
-        return Finding("token.iss", "fail", " or ".join(expected), str(iss), note=_issuer_note(iss, expected),
-                       cause="wrong-issuer")
+        return Finding(
+            "token.iss", "fail", " or ".join(expected), str(iss), note=_issuer_note(iss, expected), cause="wrong-issuer"
+        )
     if ctx.learned and ctx.learned.issuers and iss not in ctx.learned.issuers:
         learned = " or ".join(sorted(ctx.learned.issuers))
-        return Finding("token.iss", "fail", learned, str(iss),
-                       note=f"{ctx.learned.successes} earlier successful calls to this API used that issuer",
-                       cause="wrong-issuer", confidence="medium")
+        return Finding(
+            "token.iss",
+            "fail",
+            learned,
+            str(iss),
+            note=f"{ctx.learned.successes} earlier successful calls to this API used that issuer",
+            cause="wrong-issuer",
+            confidence="medium",
+        )
     if ctx.profile == "cognito" and split_cognito_issuer(iss) is None:
-        return Finding("token.iss", "fail", "https://cognito-idp.<region>.amazonaws.com/<pool>", str(iss),
-                       note="a Cognito authorizer only accepts tokens from a Cognito user pool", cause="wrong-issuer",
-                       confidence="medium")
+        return Finding(
+            "token.iss",
+            "fail",
+            "https://cognito-idp.<region>.amazonaws.com/<pool>",
+            str(iss),
+            note="a Cognito authorizer only accepts tokens from a Cognito user pool",
+            cause="wrong-issuer",
+            confidence="medium",
+        )
     region = split_cognito_issuer(iss)
     if region and ctx.target.region and region[0] != ctx.target.region:
-        return Finding("token.iss", "warn", f"a pool in {ctx.target.region}?", str(iss),
-                       note=f"the pool is in {region[0]}, the API in {ctx.target.region}")
+        return Finding(
+            "token.iss",
+            "warn",
+            f"a pool in {ctx.target.region}?",
+            str(iss),
+            note=f"the pool is in {region[0]}, the API in {ctx.target.region}",
+        )
     return Finding("token.iss", "pass", actual=str(iss), note="no expected pool given (apigw_user_pools)")
 
 
@@ -212,23 +270,37 @@ def check_token_use(ctx: CheckContext) -> Finding:
     required = _scopes_required(ctx)
     if required is True:
         if use != "access":
-            return Finding("token.use", "fail", "access (the method has OAuth scopes)", str(use),
-                           cause="wrong-token-type")
+            return Finding(
+                "token.use", "fail", "access (the method has OAuth scopes)", str(use), cause="wrong-token-type"
+            )
         return Finding("token.use", "pass", "access", use)
     if required is False:
         if use != "id":
-            return Finding("token.use", "fail", "id (the method has no OAuth scopes)", str(use),
-                           cause="wrong-token-type")
+            return Finding(
+                "token.use", "fail", "id (the method has no OAuth scopes)", str(use), cause="wrong-token-type"
+            )
         return Finding("token.use", "pass", "id", use)
     if ctx.learned and ctx.learned.token_uses and use not in ctx.learned.token_uses:
         wanted = " or ".join(sorted(ctx.learned.token_uses))
-        return Finding("token.use", "fail", wanted, str(use),
-                       note=f"{ctx.learned.successes} earlier successful calls to this API sent {wanted} tokens",
-                       cause="wrong-token-type", confidence="medium")
+        return Finding(
+            "token.use",
+            "fail",
+            wanted,
+            str(use),
+            note=f"{ctx.learned.successes} earlier successful calls to this API sent {wanted} tokens",
+            cause="wrong-token-type",
+            confidence="medium",
+        )
     if use == "access" and token.scopes == (COGNITO_ADMIN_SCOPE,):
-        return Finding("token.use", "fail", "id (likely: methods without OAuth scopes need the ID token)", use,
-                       note="this access token has only aws.cognito.signin.user.admin, so it cannot match method "
-                       "scopes either", cause="wrong-token-type", confidence="medium")
+        return Finding(
+            "token.use",
+            "fail",
+            "id (likely: methods without OAuth scopes need the ID token)",
+            use,
+            note="this access token has only aws.cognito.signin.user.admin, so it cannot match method scopes either",
+            cause="wrong-token-type",
+            confidence="medium",
+        )
     return Finding("token.use", "pass", actual=str(use), note="method scopes unknown (apigw_scopes)")
 
 
@@ -245,8 +317,14 @@ def check_scope(ctx: CheckContext) -> Finding:
     note = ""
     if have == (COGNITO_ADMIN_SCOPE,):
         note = "only aws.cognito.signin.user.admin: the token came from InitiateAuth, which cannot add custom scopes"
-    return Finding("token.scope", "fail", "any of " + " ".join(wanted), " ".join(have) or "no scope claim", note=note,
-                   cause="missing-scope")
+    return Finding(
+        "token.scope",
+        "fail",
+        "any of " + " ".join(wanted),
+        " ".join(have) or "no scope claim",
+        note=note,
+        cause="missing-scope",
+    )
 
 
 def check_audience(ctx: CheckContext) -> Finding:
@@ -264,12 +342,23 @@ def check_audience(ctx: CheckContext) -> Finding:
     wanted = ctx.expectations.audiences
     description = ctx.reply.www_authenticate.get("error_description", "").lower()
     if "audience" in description:
-        return Finding("token.aud", "fail", " or ".join(wanted) or "an audience of the authorizer",
-                       f"{claim}={actual}", note=f"the gateway said: {description}", cause="wrong-audience")
+        return Finding(
+            "token.aud",
+            "fail",
+            " or ".join(wanted) or "an audience of the authorizer",
+            f"{claim}={actual}",
+            note=f"the gateway said: {description}",
+            cause="wrong-audience",
+        )
     if not wanted:
         if ctx.learned and ctx.learned.clients and not set(map(str, values)) & ctx.learned.clients:
-            return Finding("token.aud", "warn", " or ".join(sorted(ctx.learned.clients)), f"{claim}={actual}",
-                           note="earlier successful calls used another client")
+            return Finding(
+                "token.aud",
+                "warn",
+                " or ".join(sorted(ctx.learned.clients)),
+                f"{claim}={actual}",
+                note="earlier successful calls used another client",
+            )
         return Finding("token.aud", "pass", actual=f"{claim}={actual}", note="no expected audience (apigw_audiences)")
     if set(map(str, values)) & set(wanted):
         return Finding("token.aud", "pass", " or ".join(wanted), f"{claim}={actual}")
@@ -302,8 +391,15 @@ PROFILES: dict[Profile, tuple[Check, ...]] = {
     "cognito": _CREDENTIAL_CHECKS + _JWT_CHECKS,
     "jwt": _CREDENTIAL_CHECKS + _JWT_CHECKS,
     # A Lambda authorizer may accept any token shape; expiry is still worth reporting when it is a JWT.
-    "lambda": (check_present, check_location, check_header_format, check_placeholder, check_refresh_token,
-               check_expiry, check_not_before),
+    "lambda": (
+        check_present,
+        check_location,
+        check_header_format,
+        check_placeholder,
+        check_refresh_token,
+        check_expiry,
+        check_not_before,
+    ),
     "iam": (check_present,),
     "none": (),
 }

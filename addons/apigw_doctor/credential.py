@@ -9,7 +9,19 @@ from .model import Credential, CredentialKind, SigV4
 
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _PLACEHOLDER_WORDS = frozenset(
-    {"undefined", "null", "none", "nil", "nan", "[object object]", "token", "your_token", "yourtoken", "bearer", "false"}
+    {
+        "undefined",
+        "null",
+        "none",
+        "nil",
+        "nan",
+        "[object object]",
+        "token",
+        "your_token",
+        "yourtoken",
+        "bearer",
+        "false",
+    }
 )
 _TEMPLATE = re.compile(r"^(\$\{.*\}|\{\{.*\}\}|<.*>|%.*%|\$[A-Za-z_]+)$")
 _SIGV4_PART = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
@@ -58,20 +70,21 @@ def _from_identity_value(
     scheme, value = _split_scheme(value, damage)
 
     if scheme and scheme.upper() == "AWS4-HMAC-SHA256":
-        return Credential("sigv4", location, scheme, value, raw, tuple(damage), True, api_key_sent, _parse_sigv4(value, headers))
+        return Credential(
+            "sigv4", location, scheme, value, raw, tuple(damage), True, api_key_sent, _parse_sigv4(value, headers)
+        )
     if scheme and scheme.lower() == "basic":
         return Credential("basic", location, "Basic", value, raw, tuple(damage), True, api_key_sent)
 
+    if _is_placeholder(value.strip(_QUOTES)):
+        return Credential("placeholder", location, scheme, value, raw, tuple(damage), True, api_key_sent)
     if value[:1] in _QUOTES or value[-1:] in _QUOTES:
         damage.append("quoted")
         value = value.strip(_QUOTES).strip()
     if re.search(r"\s", value):
         damage.append("inner-whitespace")
         value = re.sub(r"\s+", "", value)
-    kind = _shape(value)
-    if not value and scheme:
-        damage.append("empty-after-scheme")
-    return Credential(kind, location, scheme, value, raw, tuple(damage), True, api_key_sent)
+    return Credential(_shape(value), location, scheme, value, raw, tuple(damage), True, api_key_sent)
 
 
 def _split_scheme(value: str, damage: list[str]) -> tuple[str | None, str]:
@@ -97,9 +110,12 @@ def _split_scheme(value: str, damage: list[str]) -> tuple[str | None, str]:
     return "Bearer", rest
 
 
+def _is_placeholder(value: str) -> bool:
+    return not value or value.lower() in _PLACEHOLDER_WORDS or bool(_TEMPLATE.match(value))
+
+
 def _shape(value: str) -> CredentialKind:
-    lowered = value.lower()
-    if not value or lowered in _PLACEHOLDER_WORDS or _TEMPLATE.match(value):
+    if _is_placeholder(value):
         return "placeholder"
     parts = value.split(".")
     if len(parts) == 5:

@@ -91,8 +91,10 @@ def _summary(cause: str, ctx: CheckContext, lead: Finding | None, signal: Signal
         if isinstance(exp, int | float):
             by = "the gateway's clock" if ctx.reply.date is not None else "the proxy's clock"
             when = "before" if exp <= ctx.now else "after (yet the gateway called it expired)"
-            text = (f"the token expired {ago(ctx.now - exp)} {when} the request by {by} "
-                    f"(exp {clock(exp)}, {'Date' if ctx.reply.date else 'sent'} {clock(ctx.now)})")
+            text = (
+                f"the token expired {ago(ctx.now - exp)} {when} the request by {by} "
+                f"(exp {clock(exp)}, {'Date' if ctx.reply.date else 'sent'} {clock(ctx.now)})"
+            )
             return text + _clock_offset(ctx, facts, "; ")
     if lead is not None:
         parts = [f"{lead.id}: expected {lead.expected}, got {lead.actual}"]
@@ -131,8 +133,9 @@ def _evidence(
     if ctx.token is not None and not ctx.token.problems and not ctx.token.encrypted:
         claims = ctx.token.claims
         kind = claims.get("token_use") or "JWT"
-        times = ", ".join(f"{name} {utc(claims[name])}" for name in ("iat", "exp") if isinstance(claims.get(name),
-                                                                                                    int | float))
+        times = ", ".join(
+            f"{name} {utc(claims[name])}" for name in ("iat", "exp") if isinstance(claims.get(name), int | float)
+        )
         lines.append(f"token: {kind}, iss {claims.get('iss')}, {times}".rstrip(", "))
     if reply.date is not None:
         lines.append(f"gateway clock (Date) {utc(reply.date)}" + _clock_offset(ctx, facts, "; "))

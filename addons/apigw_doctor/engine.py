@@ -43,10 +43,13 @@ def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> Diagnosis | None
     signal = read_signal(target, reply, credential, request.method.upper(), http_api)
     profile = choose_profile(target, credential, token, reply, signal, expectations, http_api)
     now = reply.date if reply.date is not None else request.timestamp_start
-    ctx = CheckContext(target, credential, token, reply, profile, now, expectations, knowledge.learned(_api_key(target)))
+    ctx = CheckContext(
+        target, credential, token, reply, profile, now, expectations, knowledge.learned(_api_key(target))
+    )
     findings = _run(ctx)
-    facts = FlowFacts(request.method.upper(), request.path.split("?", 1)[0], request.timestamp_start,
-                      "origin" in request.headers)
+    facts = FlowFacts(
+        request.method.upper(), request.path.split("?", 1)[0], request.timestamp_start, "origin" in request.headers
+    )
     return diagnose(ctx, findings, signal, facts)
 
 
@@ -63,7 +66,9 @@ def learn_from_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> None:
         return
     token = decode_token(credential.token)
     if not token.problems:
-        target = resolve_target(found, flow.request.pretty_host, flow.request.path, flow.request.headers, None)
+        target = resolve_target(
+            found, flow.request.pretty_host, flow.request.path, flow.request.headers, response.headers
+        )
         knowledge.learn(_api_key(target), token)
 
 
@@ -128,4 +133,3 @@ def _access_token_in_body(request: http.Request) -> Credential | None:
     if isinstance(value, str) and value.count(".") == 2:
         return Credential("jwt", "body:AccessToken", token=value, in_identity_header=False)
     return None
-

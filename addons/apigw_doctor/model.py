@@ -52,7 +52,7 @@ class Credential:
 
     `location` is `header:<Name>`, `query:<name>` or `cookie:<name>`; empty when missing.
     `damage` names what is wrong with the raw value: `leading-whitespace`, `trailing-whitespace`, `inner-whitespace`,
-    `line-break`, `quoted`, `double-scheme`, `scheme-colon`, `scheme-case`, `empty-after-scheme`.
+    `line-break`, `quoted`, `double-scheme`, `scheme-colon`, `scheme-case`.
     """
 
     kind: CredentialKind
@@ -129,7 +129,13 @@ class Finding:
     confidence: Confidence = "high"  # how sure a failure is: "medium" when inferred rather than configured
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "result": self.result, "expected": self.expected, "actual": self.actual, "note": self.note}
+        return {
+            "id": self.id,
+            "result": self.result,
+            "expected": self.expected,
+            "actual": self.actual,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,17 +69,25 @@ def _gateway_text(msg: str, error_type: str | None, credential: Credential) -> S
     if msg.startswith(wire.MSG_TOKEN_EXPIRED):
         return Signal("token-expired", "high", 'the gateway said "The incoming token has expired"')
     if wire.MSG_MISSING_AUTH_TOKEN in msg or error_type == wire.MISSING_AUTH_TOKEN:
-        return Signal("route-not-found", "high" if msg else "medium",
-                      "REST APIs answer unknown paths, methods and stages (and unsigned IAM calls) this way")
+        return Signal(
+            "route-not-found",
+            "high" if msg else "medium",
+            "REST APIs answer unknown paths, methods and stages (and unsigned IAM calls) this way",
+        )
     if wire.MSG_MISSING_EQUAL_SIGN in msg or wire.MSG_REQUIRES_CREDENTIAL in msg:
         return Signal("sigv4-expected", "high", "the gateway parsed the Authorization header as SigV4")
     if wire.MSG_SIGNATURE_EXPIRED in msg or wire.MSG_SIGNATURE_NOT_YET_CURRENT in msg:
         return Signal("sigv4-clock-skew", "high", "the signature is outside the 5-minute window")
     if wire.MSG_SIGNATURE_MISMATCH in msg or wire.MSG_CREDENTIAL_SCOPE in msg:
         return Signal("sigv4-signature-mismatch", "high", "the gateway computed another signature")
-    if wire.MSG_SECURITY_TOKEN_INVALID in msg or wire.MSG_SECURITY_TOKEN_EXPIRED in msg or error_type in (
-        wire.UNRECOGNIZED_CLIENT,
-        wire.EXPIRED_TOKEN,
+    if (
+        wire.MSG_SECURITY_TOKEN_INVALID in msg
+        or wire.MSG_SECURITY_TOKEN_EXPIRED in msg
+        or error_type
+        in (
+            wire.UNRECOGNIZED_CLIENT,
+            wire.EXPIRED_TOKEN,
+        )
     ):
         return Signal("sigv4-bad-credentials", "high", "the AWS credentials were not accepted")
     if wire.MSG_IAM_DENY_MARK in msg:
@@ -104,8 +112,11 @@ def _forbidden(target: Target, error_type: str | None, credential: Credential, i
     if error_type == wire.WAF_FILTERED:
         return Signal("gateway-forbidden", "high", "WAF blocked the request")
     if target.vpce and not target.api_id:
-        return Signal("gateway-forbidden", "high", "private API called through the VPC endpoint name without a "
-                      "Host or x-apigw-api-id header naming the API")
+        return Signal(
+            "gateway-forbidden",
+            "high",
+            "private API called through the VPC endpoint name without a Host or x-apigw-api-id header naming the API",
+        )
     if is_http:
         # HTTP APIs have no API keys and no WAF (REF §2): a Lambda authorizer said no, or a JWT scope is unmet.
         if credential.kind == "jwt":
@@ -113,8 +124,12 @@ def _forbidden(target: Target, error_type: str | None, credential: Credential, i
         return Signal("authorizer-denied", "low", "HTTP API 403 Forbidden: a Lambda authorizer returned false")
     if credential.api_key_sent:
         return Signal("api-key-rejected", "medium", "an x-api-key was sent but not accepted (or WAF / private DNS)")
-    return Signal("api-key-rejected", "medium", "403 Forbidden and no x-api-key header: the method likely requires "
-                  "an API key (or WAF, or a VPC endpoint's private DNS)")
+    return Signal(
+        "api-key-rejected",
+        "medium",
+        "403 Forbidden and no x-api-key header: the method likely requires "
+        "an API key (or WAF, or a VPC endpoint's private DNS)",
+    )
 
 
 _OAUTH_CAUSES = {error: "oauth-" + error.replace("_", "-") for error in wire.OAUTH_ERRORS}
@@ -124,8 +139,11 @@ _OAUTH_CAUSES["redirect_mismatch"] = "oauth-redirect-mismatch"
 def _oauth_signal(target: Target, reply: Reply) -> Signal | None:
     """Hosted UI / OAuth endpoints (REF §7a)."""
     if reply.status == 405:
-        return Signal("oauth-wrong-content-type", "high" if target.path == "/oauth2/token" else "medium",
-                      f"405 at {target.path}: wrong Content-Type, method or path")
+        return Signal(
+            "oauth-wrong-content-type",
+            "high" if target.path == "/oauth2/token" else "medium",
+            f"405 at {target.path}: wrong Content-Type, method or path",
+        )
     if reply.oauth_error in _OAUTH_CAUSES:
         return Signal(_OAUTH_CAUSES[reply.oauth_error], "high", f'Cognito answered {{"error":"{reply.oauth_error}"}}')
     if reply.status in (301, 302, 303) and reply.location:
@@ -134,8 +152,11 @@ def _oauth_signal(target: Target, reply: Reply) -> Signal | None:
             return Signal(_OAUTH_CAUSES[error], "high", f"redirected with error={error}")
         return None
     if reply.status == 401 and reply.www_authenticate.get("error") == wire.WWW_AUTH_INVALID_TOKEN:
-        return Signal("cognito-token-revoked", "medium", "userInfo refused the access token (expired, revoked or "
-                      "not an access token)")
+        return Signal(
+            "cognito-token-revoked",
+            "medium",
+            "userInfo refused the access token (expired, revoked or not an access token)",
+        )
     if reply.status in (400, 401, 403):
         return Signal("unexplained", "low")
     return None

@@ -53,8 +53,8 @@ class HostMatcher:
     def __init__(self, extra_hosts: Iterable[str] = ()) -> None:
         self._exact: set[str] = set()
         self._suffixes: list[str] = []
-        for pattern in extra_hosts:
-            pattern = pattern.strip().lower().rstrip(".")
+        for spec in extra_hosts:
+            pattern = spec.strip().lower().rstrip(".")
             if pattern.startswith("*."):
                 self._suffixes.append(pattern[1:])
             elif pattern:

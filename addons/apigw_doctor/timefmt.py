@@ -23,7 +23,7 @@ def clock(epoch: float) -> str:
 
 def ago(seconds: float) -> str:
     """A duration: `4 s`, `3 min 12 s`, `2 h 5 min`, `3 d 4 h`."""
-    seconds = abs(int(round(seconds)))
+    seconds = abs(round(seconds))
     if seconds < 60:
         return f"{seconds} s"
     minutes, secs = divmod(seconds, 60)

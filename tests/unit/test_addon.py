@@ -1,0 +1,138 @@
+"""The mitmproxy glue, tested in mitmproxy's own shape (taddons + tflow)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from mitmproxy import exceptions
+from mitmproxy.io import tnetstring
+from mitmproxy.test import taddons
+
+from apigw_doctor.addon import METADATA_KEY, ApiGwDoctor
+
+from .builders import ISSUER, NOW, REST_401, REST_EXPIRED, flow, mint
+
+
+def test_options_are_validated_in_configure():
+    addon = ApiGwDoctor()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, apigw_user_pools=["us-east-1_AbCdEf123"], apigw_scopes=["orders/read"])
+        assert addon.knowledge.expectations.issuers == (ISSUER,)
+        assert addon.knowledge.expectations.scopes == ("orders/read",)
+        with pytest.raises(exceptions.OptionsError, match="user pool id"):
+            tctx.configure(addon, apigw_user_pools=["not a pool"])
+        with pytest.raises(exceptions.OptionsError, match="apigw_authorizer must be one of"):
+            tctx.configure(addon, apigw_authorizer="cognitoo")
+        with pytest.raises(exceptions.OptionsError, match="apigw_expiry_warning"):
+            tctx.configure(addon, apigw_expiry_warning=-1)
+        with pytest.raises(exceptions.OptionsError, match="apigw_identity_header"):
+            tctx.configure(addon, apigw_identity_header="Bad Header")
+
+
+def test_pool_arn_and_issuer_url_are_accepted():
+    addon = ApiGwDoctor()
+    with taddons.context(addon) as tctx:
+        tctx.configure(
+            addon,
+            apigw_user_pools=[
+                "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Zz9",
+                "https://login.example.com/",
+            ],
+        )
+        assert addon.knowledge.expectations.issuers == (
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Zz9",
+            "https://login.example.com/",
+        )
+
+
+def test_failure_is_annotated_without_changing_traffic(caplog):
+    addon = ApiGwDoctor()
+    f = flow(REST_EXPIRED, request_headers={"Authorization": mint(exp=NOW - 60)})
+    before = (f.request.get_state(), f.response.get_state())
+    caplog.set_level(logging.INFO)
+    with taddons.context(addon):
+        addon.response(f)
+    assert (f.request.get_state(), f.response.get_state()) == before
+    meta = f.metadata[METADATA_KEY]
+    assert meta["cause"] == "token-expired" and meta["confidence"] == "high"
+    assert f.marked == ":no_entry:"
+    assert f.comment.splitlines()[0] == "token-expired (high): The token has expired"
+    assert set(meta) == {
+        "cause",
+        "confidence",
+        "title",
+        "summary",
+        "evidence",
+        "fix",
+        "checks",
+        "target",
+        "token",
+        "warnings",
+    }
+    assert meta["target"] == {"surface": "rest", "api_id": "abc123defg", "region": "us-east-1", "stage": "prod"}
+    json.dumps(meta)
+    tnetstring.dumps(meta)  # flow files must be able to hold it
+    assert "401 GET /prod/items  token-expired (high)" in caplog.text
+
+
+def test_the_token_signature_never_reaches_metadata_comment_or_log(caplog):
+    addon = ApiGwDoctor()
+    token = mint(exp=NOW - 60)
+    f = flow(REST_401, request_headers={"Authorization": "Bearer " + token})
+    caplog.set_level(logging.DEBUG)
+    with taddons.context(addon):
+        addon.response(f)
+    signature = token.rsplit(".", 1)[1]
+    for artefact in (json.dumps(f.metadata[METADATA_KEY]), f.comment, caplog.text):
+        assert signature not in artefact
+        assert token not in artefact
+
+
+def test_success_gets_no_annotation_and_teaches_the_baseline():
+    addon = ApiGwDoctor()
+    f = flow((200, {}, b"{}"), request_headers={"Authorization": mint()})
+    with taddons.context(addon):
+        addon.response(f)
+    assert METADATA_KEY not in f.metadata and not f.marked and not f.comment
+    assert addon.knowledge.learned("abc123defg.execute-api.us-east-1.amazonaws.com/prod").successes == 1
+
+
+def test_warning_only_flow_gets_the_warning_marker():
+    addon = ApiGwDoctor()
+    f = flow((200, {}, b"{}"), request_headers={"Authorization": mint(exp=NOW + 30)})
+    with taddons.context(addon):
+        addon.response(f)
+    assert f.marked == ":warning:"
+    assert f.metadata[METADATA_KEY]["cause"] is None
+    assert f.metadata[METADATA_KEY]["warnings"] == ["expires-soon"]
+
+
+def test_an_existing_comment_is_kept_and_reanalysis_does_not_duplicate():
+    addon = ApiGwDoctor()
+    f = flow(REST_401)
+    f.comment = "seen by QA"
+    with taddons.context(addon):
+        addon.response(f)
+        addon.response(f)
+    assert f.comment.startswith("seen by QA\n\nmissing-credential (high)")
+    assert f.comment.count("missing-credential (high)") == 1
+
+
+def test_unwatched_hosts_are_untouched():
+    addon = ApiGwDoctor()
+    f = flow(REST_401, host="api.example.com")
+    with taddons.context(addon):
+        addon.response(f)
+    assert not f.metadata and not f.comment and not f.marked
+
+
+def test_custom_domain_from_option():
+    addon = ApiGwDoctor()
+    f = flow(REST_401, host="api.example.com")
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, apigw_hosts=["*.example.com"])
+        addon.response(f)
+    assert f.metadata[METADATA_KEY]["cause"] == "missing-credential"
+    assert f.metadata[METADATA_KEY]["target"]["surface"] == "custom"

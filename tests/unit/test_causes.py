@@ -1,0 +1,329 @@
+"""One test per cause code, from wire-accurate responses (REF = shared/reference/apigw-auth-failures.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from apigw_doctor.engine import diagnose_flow
+from apigw_doctor.knowledge import Knowledge, make_expectations
+
+from .builders import (
+    AUTHORIZER_CONFIG_ERROR,
+    CLIENT,
+    FORBIDDEN,
+    FUNCTION_URL_FORBIDDEN,
+    HTTP_401,
+    HTTP_401_AUDIENCE,
+    HTTP_404,
+    HTTP_HOST,
+    IAM_DENIED_NEW,
+    IAM_DENIED_OLD,
+    ISSUER,
+    LAMBDA_DENY_NEW,
+    LAMBDA_DENY_OLD,
+    LAMBDA_IMPLICIT_DENY,
+    MISSING_AUTH_TOKEN,
+    MISSING_EQUAL_SIGN_NEW,
+    MISSING_EQUAL_SIGN_OLD,
+    NOW,
+    REQUIRES_CREDENTIAL,
+    RESOURCE_POLICY_ANON,
+    REST_401,
+    REST_EXPIRED,
+    SECURITY_TOKEN_INVALID,
+    SIGNATURE_EXPIRED,
+    SIGNATURE_MISMATCH,
+    flow,
+    mint,
+)
+
+SIGV4 = (
+    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261126/us-east-1/execute-api/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
+)
+
+
+def verdict(f, **options):
+    d = diagnose_flow(f, Knowledge(make_expectations(**options)))
+    assert d is not None, "expected a verdict"
+    return d
+
+
+def auth(value: str) -> dict:
+    return {"Authorization": value}
+
+
+# -- credential group ---------------------------------------------------------------------------------------------
+
+
+def test_missing_credential():
+    d = verdict(flow(REST_401))
+    assert (d.cause, d.confidence) == ("missing-credential", "high")
+    assert any(c["id"] == "credential.present" and c["result"] == "fail" for c in d.as_metadata()["checks"])
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"request_headers": {"X-Id-Token": mint()}},
+        {"path": "/prod/items?access_token=" + mint(use="access")},
+        {"request_headers": {"Cookie": "session=abc; idToken=" + mint()}},
+    ],
+    ids=["other-header", "query", "cookie"],
+)
+def test_wrong_header(where):
+    d = verdict(flow(REST_401, **where))
+    assert (d.cause, d.confidence) == ("wrong-header", "high")
+
+
+def test_wrong_header_when_the_authorizer_reads_another_header():
+    d = verdict(flow(REST_401, request_headers=auth(mint())), identity_header="X-Auth")
+    assert d.cause == "wrong-header"
+    assert "header:Authorization" in d.summary
+
+
+@pytest.mark.parametrize(
+    "value, damage",
+    [
+        ("Bearer Bearer {t}", "double-scheme"),
+        ("Bearer: {t}", "scheme-colon"),
+        ('Bearer "{t}"', "quoted"),
+        ("Bearer {head} {rest}", "inner-whitespace"),
+        ("{t}\n", "line-break"),
+    ],
+)
+def test_malformed_header(value, damage):
+    t = mint()
+    head, rest = t[:20], t[20:]
+    d = verdict(flow(REST_401, request_headers=auth(value.format(t=t, head=head, rest=rest))))
+    assert (d.cause, d.confidence) == ("malformed-header", "high")
+    assert damage in d.summary
+
+
+@pytest.mark.parametrize(
+    "value", ["undefined", "Bearer null", "Bearer [object Object]", "${token}", "{{idToken}}", "Bearer "]
+)
+def test_placeholder_token(value):
+    d = verdict(flow(REST_401, request_headers=auth(value)))
+    assert (d.cause, d.confidence) == ("placeholder-token", "high")
+
+
+@pytest.mark.parametrize(
+    "broken, what",
+    [
+        (lambda t: t.rsplit(".", 1)[0], "segments"),  # signature cut off
+        (lambda t: t[: len(t) // 3], "segments"),  # truncated inside the payload
+        (lambda t: t.replace(".", ".!", 1), "base64url"),
+        (lambda t: "eyJub3QganNvbg." + t.split(".", 1)[1], "JSON"),
+    ],
+)
+def test_not_a_jwt(broken, what):
+    d = verdict(flow(REST_401, request_headers=auth(broken(mint()))))
+    assert (d.cause, d.confidence) == ("not-a-jwt", "high")
+    assert what.lower() in d.summary.lower()
+
+
+def test_refresh_token_sent():
+    jwe = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ.aaaa.bbbb.cccc.dddd"  # Cognito shape
+    d = verdict(flow(REST_401, request_headers=auth(jwe)))
+    assert (d.cause, d.confidence) == ("refresh-token-sent", "high")
+
+
+# -- token group --------------------------------------------------------------------------------------------------
+
+
+def test_token_expired_from_the_gateway_text_and_its_clock():
+    t = mint(exp=NOW - 192)
+    d = verdict(flow(REST_EXPIRED, request_headers=auth(t), sent_at=NOW + 4))
+    assert (d.cause, d.confidence) == ("token-expired", "high")
+    assert "3 min 12 s before the request by the gateway's clock" in d.summary
+    assert "your clock is 4 s ahead" in d.summary
+
+
+def test_token_expired_on_a_plain_401_is_found_by_the_check_chain():
+    d = verdict(flow(HTTP_401, host=HTTP_HOST, path="/items", request_headers=auth(mint(exp=NOW - 5))))
+    assert (d.cause, d.confidence) == ("token-expired", "high")
+
+
+def test_token_expired_without_a_date_header_is_less_certain():
+    d = verdict(flow(REST_401, request_headers=auth(mint(exp=NOW - 60)), date=None))
+    assert (d.cause, d.confidence) == ("token-expired", "medium")
+
+
+@pytest.mark.parametrize("claim", ["nbf", "iat"])
+def test_token_not_yet_valid(claim):
+    d = verdict(flow(HTTP_401, host=HTTP_HOST, path="/items", request_headers=auth(mint(**{claim: NOW + 120}))))
+    assert (d.cause, d.confidence) == ("token-not-yet-valid", "high")
+
+
+@pytest.mark.parametrize(
+    "iss, note",
+    [
+        ("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other9999", "another user pool"),
+        ("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123", "region eu-west-1"),
+        (ISSUER + "/", "trailing slash"),
+        ("https://dev-123.us.auth0.com/", "not a Cognito"),
+    ],
+)
+def test_wrong_issuer_against_the_configured_pool(iss, note):
+    d = verdict(flow(REST_401, request_headers=auth(mint(iss=iss))), user_pools=["us-east-1_AbCdEf123"])
+    assert (d.cause, d.confidence) == ("wrong-issuer", "high")
+    assert note in d.summary
+
+
+def test_wrong_issuer_without_options_for_a_non_cognito_token_on_a_cognito_authorizer():
+    d = verdict(flow(REST_401, request_headers=auth(mint(iss="https://login.example.com/"))))
+    assert (d.cause, d.confidence) == ("wrong-issuer", "medium")
+
+
+def test_wrong_token_type_access_token_on_method_without_scopes():
+    d = verdict(flow(REST_401, request_headers=auth(mint(use="access"))), user_pools=["us-east-1_AbCdEf123"])
+    assert (d.cause, d.confidence) == ("wrong-token-type", "high")
+
+
+def test_wrong_token_type_id_token_on_method_with_scopes_is_not_called_missing_scope():
+    d = verdict(flow(REST_401, request_headers=auth(mint(use="id"))), scopes=["orders/read"])
+    assert (d.cause, d.confidence) == ("wrong-token-type", "high")
+    assert "expected access" in d.summary
+
+
+def test_wrong_token_type_inferred_without_options():
+    """An InitiateAuth access token (only the admin scope) on a REST Cognito method: the common mix-up."""
+    d = verdict(flow(REST_401, request_headers=auth("Bearer " + mint(use="access"))))
+    assert (d.cause, d.confidence) == ("wrong-token-type", "medium")
+
+
+def test_missing_scope_says_initiate_auth_cannot_carry_custom_scopes():
+    d = verdict(flow(REST_401, request_headers=auth(mint(use="access"))), scopes=["orders/read"])
+    assert (d.cause, d.confidence) == ("missing-scope", "high")
+    assert "InitiateAuth" in d.summary
+
+
+def test_missing_scope_with_other_custom_scopes():
+    t = mint(use="access", scope="orders/write profile")
+    d = verdict(flow(REST_401, request_headers=auth(t)), scopes=["orders/read", "orders/admin"])
+    assert d.cause == "missing-scope"
+    assert "InitiateAuth" not in d.summary
+
+
+def test_wrong_audience_from_www_authenticate_without_options():
+    d = verdict(flow(HTTP_401_AUDIENCE, host=HTTP_HOST, path="/items", request_headers=auth(mint(aud="other"))))
+    assert (d.cause, d.confidence) == ("wrong-audience", "high")
+    assert any("valid audience" in line for line in d.evidence)
+
+
+def test_wrong_audience_http_api_uses_client_id_when_there_is_no_aud():
+    d = verdict(
+        flow(HTTP_401, host=HTTP_HOST, path="/items", request_headers=auth(mint(use="access", client_id="other"))),
+        audiences=[CLIENT],
+    )
+    assert (d.cause, d.confidence) == ("wrong-audience", "high")
+    assert "client_id=other" in d.summary
+
+
+def test_unsupported_algorithm():
+    d = verdict(flow(HTTP_401, host=HTTP_HOST, path="/items", request_headers=auth(mint(alg="HS256"))))
+    assert (d.cause, d.confidence) == ("unsupported-algorithm", "high")
+
+
+def test_unknown_key_when_kid_is_missing():
+    import jwt as pyjwt
+
+    t = mint()
+    _, payload, sig = t.split(".")
+    no_kid = pyjwt.utils.base64url_encode(b'{"alg":"RS256","typ":"JWT"}').decode()
+    d = verdict(flow(REST_401, request_headers=auth(f"{no_kid}.{payload}.{sig}")))
+    assert (d.cause, d.confidence) == ("unknown-key", "high")
+
+
+# -- not the token ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "response, headers, host, path, cause, confidence",
+    [
+        (MISSING_AUTH_TOKEN, {}, None, "/prod/itemz", "route-not-found", "high"),
+        (HTTP_404, {}, HTTP_HOST, "/nope", "route-not-found", "high"),
+        (MISSING_EQUAL_SIGN_NEW, auth("Bearer x.y.z"), None, "/prod/nope", "sigv4-expected", "high"),
+        (MISSING_EQUAL_SIGN_OLD, auth("Bearer x.y.z"), None, "/prod/nope", "sigv4-expected", "high"),
+        (REQUIRES_CREDENTIAL, auth("allow"), None, "/prod/nope", "sigv4-expected", "high"),
+        (SIGNATURE_MISMATCH, auth(SIGV4), None, "/prod/iam", "sigv4-signature-mismatch", "high"),
+        (SIGNATURE_EXPIRED, auth(SIGV4), None, "/prod/iam", "sigv4-clock-skew", "high"),
+        (SECURITY_TOKEN_INVALID, auth(SIGV4), None, "/prod/iam", "sigv4-bad-credentials", "high"),
+        (IAM_DENIED_NEW, auth(SIGV4), None, "/prod/iam", "iam-denied", "high"),
+        (IAM_DENIED_OLD, auth(SIGV4), None, "/prod/iam", "iam-denied", "high"),
+        (RESOURCE_POLICY_ANON, {}, None, "/prod/items", "resource-policy-denied", "high"),
+        (LAMBDA_DENY_OLD, auth("deny"), None, "/prod/items", "authorizer-denied", "high"),
+        (LAMBDA_DENY_NEW, auth("deny"), None, "/prod/items", "authorizer-denied", "high"),
+        (LAMBDA_IMPLICIT_DENY, auth("tok"), None, "/prod/orders", "authorizer-denied", "high"),
+        (AUTHORIZER_CONFIG_ERROR, auth("boom"), None, "/prod/items", "authorizer-error", "high"),
+        (FORBIDDEN, {}, None, "/prod/keyed", "api-key-rejected", "medium"),
+        (FORBIDDEN, {"x-api-key": "abcd1234efgh5678"}, None, "/prod/keyed", "api-key-rejected", "medium"),
+    ],
+)
+def test_not_the_token(response, headers, host, path, cause, confidence):
+    d = verdict(
+        flow(
+            response, host=host or "abc123defg.execute-api.us-east-1.amazonaws.com", path=path, request_headers=headers
+        )
+    )
+    assert (d.cause, d.confidence) == (cause, confidence)
+
+
+def test_lambda_authorizer_rejected_token_that_passes_client_checks():
+    d = verdict(flow(REST_401, request_headers=auth(mint())), authorizer="lambda")
+    assert (d.cause, d.confidence) == ("authorizer-rejected", "medium")
+
+
+def test_authorizer_rejected_is_low_confidence_without_options():
+    d = verdict(flow(REST_401, request_headers=auth(mint())))
+    assert (d.cause, d.confidence) == ("authorizer-rejected", "low")
+
+
+def test_gateway_forbidden_private_api_without_api_id():
+    host = "vpce-01234567abcdef012-01234567.execute-api.us-west-2.vpce.amazonaws.com"
+    d = verdict(flow(FORBIDDEN, host=host, path="/prod/items"))
+    assert (d.cause, d.confidence) == ("gateway-forbidden", "high")
+
+
+def test_gateway_forbidden_waf_error_type():
+    d = verdict(flow((403, {"x-amzn-ErrorType": "WafFilteredException"}, b'{"message":"Forbidden"}')))
+    assert d.cause == "gateway-forbidden"
+
+
+@pytest.mark.parametrize("host", [None, HTTP_HOST])
+def test_cors_preflight_blocked(host):
+    headers = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}
+    response = HTTP_401 if host else MISSING_AUTH_TOKEN
+    d = verdict(
+        flow(
+            response,
+            host=host or "abc123defg.execute-api.us-east-1.amazonaws.com",
+            method="OPTIONS",
+            request_headers=headers,
+        )
+    )
+    assert (d.cause, d.confidence) == ("cors-preflight-blocked", "high")
+
+
+def test_function_url_unsigned():
+    host = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"
+    d = verdict(flow(FUNCTION_URL_FORBIDDEN, host=host, path="/", rest_ids=False))
+    assert (d.cause, d.target.surface) == ("iam-denied", "lambda-url")
+    assert "not SigV4-signed" in d.summary
+
+
+def test_unexplained_403_with_an_unknown_body():
+    d = verdict(flow((403, {}, b'{"error":"nope"}'), rest_ids=False))
+    assert (d.cause, d.confidence) == ("unexplained", "low")
+
+
+def test_success_has_no_verdict():
+    f = flow((200, {}, b'{"items":[]}'), request_headers=auth(mint()))
+    assert diagnose_flow(f, Knowledge()) is None
+
+
+def test_unwatched_host_is_ignored_even_on_401():
+    assert diagnose_flow(flow(REST_401, host="api.example.com"), Knowledge()) is None
+    d = verdict(flow(REST_401, host="api.example.com"), hosts=["*.example.com"])
+    assert d.target.surface == "custom"
