@@ -6,18 +6,21 @@ The addon never changes what is forwarded: it only sets `flow.comment`, `flow.ma
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Sequence
 
-from mitmproxy import exceptions, http
+from mitmproxy import command, contentviews, exceptions, flow, http
+from mitmproxy.hooks import UpdateHook
 
 from . import options
 from .causes import WARNINGS
 from .engine import diagnose_flow, learn_from_flow
 from .knowledge import Knowledge
-from .model import Diagnosis
+from .model import METADATA_KEY, Diagnosis
 from .render import MARK_FAILURE, MARK_WARNING, comment, render_text
+from .view import ApiGwContentview
 
 logger = logging.getLogger(__name__)
-METADATA_KEY = "apigw_doctor"
 
 
 class ApiGwDoctor:
@@ -29,6 +32,7 @@ class ApiGwDoctor:
 
     def load(self, loader) -> None:
         options.declare(loader)
+        contentviews.add(ApiGwContentview(lambda: self.knowledge))
 
     def configure(self, updated: set[str]) -> None:
         if not updated & options.ENGINE_OPTION_NAMES:
@@ -88,4 +92,45 @@ def log_verdict(diagnosis: Diagnosis) -> None:
     logger.log(level, render_text(diagnosis))
 
 
-addons = [ApiGwDoctor()]
+class DoctorCommands:
+    """Commands for mitmweb's command bar and the console (names: lower-case letters and dots only)."""
+
+    def __init__(self, doctor: ApiGwDoctor) -> None:
+        self.doctor = doctor
+
+    @command.command("apigw.reanalyze")
+    def reanalyze(self, flows: Sequence[flow.Flow]) -> int:
+        """Diagnose the flows again with the current options; returns how many got a verdict."""
+        count = 0
+        for f in flows:
+            if isinstance(f, http.HTTPFlow) and (diagnosis := diagnose_flow(f, self.doctor.knowledge)):
+                annotate(f, diagnosis)
+                count += 1
+        from mitmproxy import ctx
+
+        ctx.master.addons.trigger(UpdateHook(list(flows)))
+        return count
+
+    @command.command("apigw.summary")
+    def summary(self, flows: Sequence[flow.Flow]) -> str:
+        """Count the verdicts among the flows, by cause."""
+        counts = Counter((f.metadata[METADATA_KEY]["cause"] or "warning") for f in flows if METADATA_KEY in f.metadata)
+        if not counts:
+            return "no apigw-doctor verdicts among these flows"
+        return ", ".join(f"{cause}: {n}" for cause, n in counts.most_common())
+
+    @command.command("apigw.explain")
+    def explain(self, flows: Sequence[flow.Flow]) -> str:
+        """The full verdict text of each flow that has one."""
+        texts = [f.comment for f in flows if METADATA_KEY in f.metadata]
+        return "\n\n---\n\n".join(texts) or "no apigw-doctor verdicts among these flows"
+
+
+def _make_addons() -> list:
+    from .evidence.addon import EvidenceExporter
+
+    doctor = ApiGwDoctor()
+    return [doctor, DoctorCommands(doctor), EvidenceExporter()]  # evidence runs after the verdict is set
+
+
+addons = _make_addons()

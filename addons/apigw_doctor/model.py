@@ -16,6 +16,8 @@ Result = Literal["pass", "fail", "warn", "skip"]
 Confidence = Literal["high", "medium", "low"]
 Profile = Literal["cognito", "jwt", "lambda", "iam", "none"]
 
+METADATA_KEY = "apigw_doctor"  # flow.metadata[METADATA_KEY] holds `Diagnosis.as_metadata()` (DESIGN.md contract)
+
 
 @dataclass(frozen=True, slots=True)
 class Target:

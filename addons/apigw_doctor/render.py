@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from rich.console import Console, Group
 from rich.table import Table
@@ -70,3 +71,15 @@ def render_text(d: Diagnosis, width: int = 110, color: bool = False) -> str:
     console.print(verdict_renderable(d))
     text = console.file.getvalue()  # type: ignore[attr-defined]
     return "\n".join(line.rstrip() for line in text.rstrip().splitlines())
+
+
+def safe_url(url: str) -> str:
+    """A URL fit for a report: query values longer than a short word are hidden (they may be tokens or keys)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    shown = "&".join(
+        f"{name}={value if len(value) <= 12 and '.' not in value else '<redacted>'}"
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit(parts._replace(query=shown))

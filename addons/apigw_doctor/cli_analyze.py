@@ -1,0 +1,142 @@
+"""`apigw-doctor analyze FILE...`: the same engine over HAR files and mitmproxy flow files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from mitmproxy import exceptions, http, io, optmanager
+from rich.console import Console
+from rich.table import Table
+
+from . import options
+from .addon import annotate
+from .engine import diagnose_flow, learn_from_flow
+from .knowledge import Knowledge
+from .model import Diagnosis
+from .render import safe_url, verdict_renderable
+
+
+def knowledge_from(specs: list[str]) -> Knowledge:
+    """Parse `--set NAME=VALUE` exactly as mitmdump would, with the same option declarations."""
+    manager = optmanager.OptManager()
+    options.declare(manager)
+    try:
+        manager.set(*specs)
+        return Knowledge(options.expectations_from(manager))
+    except (exceptions.OptionsError, ValueError) as e:
+        print(f"apigw-doctor: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+class UnreadableFile(Exception):
+    """A file given to `analyze` that is not a HAR or flow file; the message says what to do."""
+
+
+def read_flows(path: Path) -> list[http.HTTPFlow]:
+    """HTTP flows from a HAR or mitmproxy flow file; `UnreadableFile` (not a traceback) for anything else."""
+    try:
+        with path.open("rb") as fp:
+            return [f for f in io.FlowReader(fp).stream() if isinstance(f, http.HTTPFlow)]
+    except FileNotFoundError:
+        raise UnreadableFile(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UnreadableFile(f"{path}: is a directory; give a .har or flow file") from None
+    except PermissionError:
+        raise UnreadableFile(f"{path}: permission denied") from None
+    except (exceptions.FlowReadException, ValueError, KeyError, TypeError) as e:
+        raise UnreadableFile(
+            f"{path}: not a HAR file or mitmproxy flow file ({e}). "
+            "Export a HAR from the browser's network panel, or save flows with mitmdump -w FILE."
+        ) from None
+
+
+def analyze(files: list[str], specs: list[str], *, as_json: bool, evidence: str | None, show_all: bool) -> int:
+    knowledge = knowledge_from(specs)
+    err = Console(stderr=True, highlight=False)
+    rows: list[dict[str, Any]] = []
+    diagnosed: list[tuple[http.HTTPFlow, Diagnosis]] = []
+    unreadable = 0
+    for name in files:
+        try:
+            flows = read_flows(Path(name))
+        except UnreadableFile as e:
+            err.print(f"[red]apigw-doctor:[/red] {e}", markup=True, highlight=False)
+            unreadable += 1
+            continue
+        if not as_json:
+            err.print(f"[dim]{name}: {len(flows)} HTTP flows[/dim]")
+        for f in flows:
+            diagnosis = diagnose_flow(f, knowledge)
+            if diagnosis is None:
+                learn_from_flow(f, knowledge)
+            else:
+                annotate(f, diagnosis)  # our copy, read from a file: the same annotation the live addon makes
+                if diagnosis.cause:
+                    diagnosed.append((f, diagnosis))
+            rows.append(_row(len(rows) + 1, f, diagnosis))
+
+    bundles = _write_evidence([f for f, _ in diagnosed], evidence) if evidence else []
+    if as_json:
+        json.dump({"flows": rows}, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_report(rows, diagnosed, show_all)
+        for path in bundles:
+            err.print(f"evidence: {path}")
+    return 1 if unreadable else 0
+
+
+def _row(index: int, f: http.HTTPFlow, diagnosis: Diagnosis | None) -> dict[str, Any]:
+    meta = diagnosis.as_metadata() if diagnosis is not None else None
+    return {
+        "index": index,
+        "method": f.request.method,
+        "url": safe_url(f.request.pretty_url),
+        "status": f.response.status_code if f.response else None,
+        "target": meta["target"] if meta else None,
+        "diagnosis": meta,
+    }
+
+
+def _write_evidence(flows: list[http.HTTPFlow], directory: str) -> list[Path]:
+    from .evidence.bundle import write_bundle
+
+    return [write_bundle(f, directory) for f in flows]
+
+
+def _print_report(rows: list[dict[str, Any]], diagnosed: list[tuple[http.HTTPFlow, Diagnosis]], show_all: bool) -> None:
+    out = Console(highlight=False)
+    if not rows:
+        out.print("No HTTP flows were read.")
+        return
+    table = Table(title="Flows", title_justify="left")
+    for column in ("#", "status", "method", "url", "verdict", "confidence"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        meta = row["diagnosis"]
+        if meta is None and not show_all:
+            continue
+        verdict = (meta["cause"] or "warning: " + ", ".join(meta["warnings"])) if meta else "-"
+        table.add_row(
+            str(row["index"]),
+            str(row["status"]),
+            row["method"],
+            row["url"],
+            verdict,
+            (meta or {}).get("confidence") or "",
+        )
+    out.print(table)
+    counts = Counter(row["diagnosis"]["cause"] for row in rows if row["diagnosis"] and row["diagnosis"]["cause"])
+    summary = Table(title="By cause", title_justify="left")
+    summary.add_column("cause")
+    summary.add_column("flows", justify="right")
+    for cause, count in counts.most_common():
+        summary.add_row(cause, str(count))
+    out.print(summary if counts else "No authorization failures found.")
+    for _, diagnosis in diagnosed:
+        out.print()
+        out.print(verdict_renderable(diagnosis))

@@ -1,0 +1,120 @@
+"""The `apigw` content view: the decoded token and the check chain, for mitmweb and the console.
+
+Content views render bodies, and the token lives in a header, so the view reads the flow (as mitmproxy's Query
+view reads the URL) and ranks itself first for body-less requests that carry a token (mitmproxy12-notes.md §4).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mitmproxy import contentviews, http
+
+from .credential import find_credential
+from .knowledge import Knowledge
+from .model import METADATA_KEY
+from .reply import read_reply
+from .timefmt import ago, utc
+from .tokens import decode_token
+
+_TIME_CLAIMS = ("iat", "auth_time", "nbf", "exp")
+
+
+class ApiGwContentview(contentviews.Contentview):
+    syntax_highlight = "yaml"
+
+    def __init__(self, knowledge: Any) -> None:
+        self._knowledge = knowledge  # a callable returning the addon's current Knowledge
+
+    @property
+    def name(self) -> str:
+        return "apigw"
+
+    def render_priority(self, data: bytes, metadata: contentviews.Metadata) -> float:
+        flow = metadata.flow
+        if not isinstance(flow, http.HTTPFlow) or not isinstance(metadata.http_message, http.Request) or data:
+            return -1
+        knowledge: Knowledge = self._knowledge()
+        if knowledge.hosts.match(flow.request.pretty_host) is None:
+            return -1
+        credential = find_credential(flow.request.headers, (), (), knowledge.expectations.identity_header)
+        return 1.5 if credential.kind in ("jwt", "jwe") or METADATA_KEY in flow.metadata else -1
+
+    def prettify(self, data: bytes, metadata: contentviews.Metadata) -> str:
+        flow = metadata.flow
+        if not isinstance(flow, http.HTTPFlow):
+            raise ValueError("not an HTTP flow")
+        knowledge: Knowledge = self._knowledge()
+        return "\n".join(describe_flow(flow, knowledge))
+
+
+def describe_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> list[str]:
+    """YAML-shaped lines: the verdict (if any), the token with readable times, and the check chain."""
+    lines: list[str] = []
+    meta = flow.metadata.get(METADATA_KEY)
+    if meta:
+        if meta.get("cause"):
+            lines.append(f"verdict: {meta['cause']} ({meta['confidence']})  # {meta['title']}")
+            lines.append(f"summary: {_scalar(meta['summary'])}")
+            lines.append("fix:")
+            lines += [f"  - {_scalar(step)}" for step in meta.get("fix", [])]
+        if meta.get("warnings"):
+            lines.append("warnings: [" + ", ".join(meta["warnings"]) + "]")
+    now = _gateway_now(flow)
+    credential = find_credential(
+        flow.request.headers,
+        flow.request.query.items(multi=True),
+        flow.request.cookies.items(multi=True),
+        knowledge.expectations.identity_header,
+    )
+    lines.append(f"credential: {credential.kind}" + (f"  # in {credential.location}" if credential.location else ""))
+    if credential.damage:
+        lines.append("damage: [" + ", ".join(credential.damage) + "]")
+    if credential.kind in ("jwt", "jwe") and credential.token:
+        lines += _token_lines(decode_token(credential.token), now)
+    if meta and meta.get("checks"):
+        lines.append("checks:")
+        for check in meta["checks"]:
+            detail = ", ".join(
+                f"{key}: {_scalar(check[key])}" for key in ("expected", "actual", "note") if check.get(key)
+            )
+            lines.append(f"  - {check['id']}: {check['result'].upper()}" + (f"  # {detail}" if detail else ""))
+    return lines
+
+
+def _token_lines(token, now: float) -> list[str]:
+    lines = ["token:", f"  fingerprint: {token.fingerprint}  # the signature itself is never shown"]
+    if token.encrypted:
+        return [*lines, "  kind: encrypted JWE (a Cognito refresh token)"]
+    if token.problems:
+        return [*lines, "  problems:"] + [f"    - {_scalar(p)}" for p in token.problems]
+    lines.append("  header:")
+    lines += [f"    {key}: {_scalar(value)}" for key, value in token.header.items()]
+    lines.append("  claims:")
+    for key, value in token.claims.items():
+        line = f"    {key}: {_scalar(value)}"
+        if key in _TIME_CLAIMS and isinstance(value, int | float):
+            line += f"  # {utc(value)}, {_relative(key, value, now)}"
+        lines.append(line)
+    return lines
+
+
+def _relative(claim: str, when: float, now: float) -> str:
+    if claim == "exp":
+        return f"expired {ago(now - when)} ago" if when <= now else f"valid for {ago(when - now)}"
+    return f"{ago(now - when)} before the request" if when <= now else f"{ago(when - now)} after the request"
+
+
+def _gateway_now(flow: http.HTTPFlow) -> float:
+    if flow.response is not None:
+        date = read_reply(flow.response.status_code, flow.response.headers, None).date
+        if date is not None:
+            return date
+    return flow.request.timestamp_start
+
+
+def _scalar(value: Any) -> str:
+    text = str(value)
+    if text == "" or any(c in text for c in ":#{}[]\n") or text.strip() != text:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return text

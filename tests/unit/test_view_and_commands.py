@@ -1,0 +1,68 @@
+"""The mitmweb experience: the `apigw` content view and the command-bar commands."""
+
+from __future__ import annotations
+
+from mitmproxy import contentviews
+from mitmproxy.addons import view
+from mitmproxy.test import taddons
+
+from apigw_doctor.addon import ApiGwDoctor, DoctorCommands
+from apigw_doctor.view import ApiGwContentview
+
+from .builders import NOW, REST_401, REST_EXPIRED, flow, mint
+
+
+def test_view_shows_the_decoded_token_with_readable_times_and_the_check_chain():
+    doctor = ApiGwDoctor()
+    token = mint(exp=NOW - 192)
+    f = flow(REST_EXPIRED, request_headers={"Authorization": token})
+    with taddons.context(doctor):
+        doctor.response(f)
+    cv = ApiGwContentview(lambda: doctor.knowledge)
+    meta = contentviews.Metadata(flow=f, http_message=f.request)
+    assert cv.render_priority(b"", meta) > 1  # beats Raw/Query for a body-less request with a token
+    text = cv.prettify(b"", meta)
+    assert "verdict: token-expired (high)" in text
+    assert "expired 3 min 12 s ago" in text
+    assert "token_use: id" in text
+    assert "- token.exp: FAIL" in text
+    assert token.rsplit(".", 1)[1] not in text
+
+
+def test_view_is_not_offered_for_unwatched_hosts_or_bodies():
+    doctor = ApiGwDoctor()
+    cv = ApiGwContentview(lambda: doctor.knowledge)
+    f = flow(REST_401, host="example.com", request_headers={"Authorization": mint()})
+    assert cv.render_priority(b"", contentviews.Metadata(flow=f, http_message=f.request)) < 0
+    f = flow(REST_401, request_headers={"Authorization": mint()}, request_body=b'{"a":1}')
+    assert cv.render_priority(b'{"a":1}', contentviews.Metadata(flow=f, http_message=f.request)) < 0
+
+
+def test_view_before_any_response_still_decodes_the_token():
+    doctor = ApiGwDoctor()
+    f = flow(None, request_headers={"Authorization": "Bearer " + mint(use="access")})
+    text = ApiGwContentview(lambda: doctor.knowledge).prettify(
+        b"", contentviews.Metadata(flow=f, http_message=f.request)
+    )
+    assert "token_use: access" in text and "verdict" not in text
+
+
+def test_commands_from_the_command_bar():
+    doctor = ApiGwDoctor()
+    commands = DoctorCommands(doctor)
+    v = view.View()
+    with taddons.context(v, doctor, commands) as tctx:
+        flows = [
+            flow(REST_401),
+            flow(REST_EXPIRED, request_headers={"Authorization": mint(exp=NOW - 5)}),
+            flow(REST_401, request_headers={"Authorization": mint(use="access")}),
+        ]
+        v.add(flows)
+        assert tctx.master.commands.execute("apigw.summary @all") == "no apigw-doctor verdicts among these flows"
+        assert tctx.master.commands.execute("apigw.reanalyze @all") == 3
+        summary = tctx.master.commands.execute("apigw.summary @all")
+        assert "missing-credential: 1" in summary and "token-expired: 1" in summary
+        tctx.configure(doctor, apigw_user_pools=["us-east-1_AbCdEf123"])  # now the method is known to have no scopes
+        tctx.master.commands.execute("apigw.reanalyze @all")
+        assert flows[2].metadata["apigw_doctor"]["confidence"] == "high"
+        assert "token-expired (high)" in tctx.master.commands.execute("apigw.explain @all")
