@@ -34,7 +34,13 @@ def proxy_command(tool: str, args: list[str]) -> list[str]:
     return [tool_path(tool), "-s", str(script), "--set", f"confdir={confdir}", *args]
 
 
+# mitmweb's flow list with the verdict column (mitmweb's own default lacks `comment`).
+WEB_COLUMNS = ("icon", "method", "path", "status", "size", "time", "comment")
+
+
 def run_proxy(tool: str, args: list[str]) -> int:
+    if tool == "mitmweb" and not any("web_columns" in a for a in args):
+        args = [*(f"--set=web_columns={c}" for c in WEB_COLUMNS), *args]  # before any positional filter
     command = proxy_command(tool, args)
     os.execv(command[0], command)  # hand the terminal to mitmproxy: signals and exit code are its own
     return 0  # not reached
