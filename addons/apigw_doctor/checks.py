@@ -17,7 +17,7 @@ COGNITO_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 _RSA_ALGS = ("RS256", "RS384", "RS512")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CheckContext:
     target: Target
     credential: Credential

@@ -167,7 +167,7 @@ def _find_elsewhere(
         if lowered in (identity_header, "cookie", "x-api-key"):
             continue
         if JWT_SHAPE.search(value) or lowered in ("authorization", "x-authorization", "access-token", "id-token"):
-            return f"header:{name}", value
+            return f"header:{_title(name)}", value
     for name, value in query:
         if JWT_SHAPE.match(value) or (_TOKEN_NAMES.search(name) and value):
             return f"query:{name}", value

@@ -38,7 +38,7 @@ RANK = (
 _LOWER: dict[Confidence, Confidence] = {"high": "medium", "medium": "low", "low": "low"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FlowFacts:
     """What the engine saw of the flow besides the pipeline values (for the verdict's wording)."""
 

@@ -23,23 +23,25 @@ _COGNITO_SURFACES = ("cognito-oauth", "cognito-idp")
 def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> Diagnosis | None:
     """The verdict for a flow to a watched host, or None (unwatched, no response, or nothing to say)."""
     request = flow.request
-    found = knowledge.hosts.match(request.pretty_host)
+    host = request.pretty_host
+    found = knowledge.hosts.match(host)
     if found is None or flow.response is None:
         return None
     response = flow.response
     expectations = knowledge.expectations
-    target = resolve_target(found, request.pretty_host, request.path, request.headers, response.headers)
-    credential = find_credential(
-        request.headers,
-        request.query.items(multi=True),
-        request.cookies.items(multi=True),
-        expectations.identity_header,
-    )
+    request_headers, response_headers = header_dict(request.headers), header_dict(response.headers)
+    path = request.path
+    target = resolve_target(found, host, path, request_headers, response_headers)
+    if expectations.identity_header in request_headers:  # the usual case: no need to parse query and cookies
+        credential = find_credential(request_headers, (), (), expectations.identity_header)
+    else:
+        query, cookies = request.query.items(multi=True), request.cookies.items(multi=True)
+        credential = find_credential(request_headers, query, cookies, expectations.identity_header)
     if credential.kind == "missing" and target.surface == "cognito-idp":
         credential = _access_token_in_body(request) or credential
     token = decode_token(credential.token) if credential.kind in ("jwt", "jwe") and credential.token else None
-    reply = read_reply(response.status_code, response.headers, _body(response))
-    http_api = is_http_api(target, response.headers)
+    reply = read_reply(response.status_code, response_headers, _body(response))
+    http_api = is_http_api(target, response_headers)
     signal = read_signal(target, reply, credential, request.method.upper(), http_api)
     profile = choose_profile(target, credential, token, reply, signal, expectations, http_api)
     now = reply.date if reply.date is not None else request.timestamp_start
@@ -48,7 +50,7 @@ def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> Diagnosis | None
     )
     findings = _run(ctx)
     facts = FlowFacts(
-        request.method.upper(), request.path.split("?", 1)[0], request.timestamp_start, "origin" in request.headers
+        request.method.upper(), path.split("?", 1)[0], request.timestamp_start, "origin" in request_headers
     )
     return diagnose(ctx, findings, signal, facts)
 
@@ -105,6 +107,16 @@ def _run(ctx: CheckContext) -> tuple[Finding, ...]:
     if ctx.target.surface in _COGNITO_SURFACES:
         return (check_expiry(ctx),) if ctx.token is not None else ()
     return tuple(check(ctx) for check in PROFILES[ctx.profile])
+
+
+def header_dict(headers: http.Headers) -> dict[str, str]:
+    """Lower-case names to the first value: one pass, then every lookup in the pipeline is a plain dict lookup."""
+    result: dict[str, str] = {}
+    for name, value in headers.fields:
+        key = name.decode("latin-1").lower()
+        if key not in result:
+            result[key] = value.decode("utf-8", "surrogateescape")
+    return result
 
 
 def _api_key(target: Target) -> str:

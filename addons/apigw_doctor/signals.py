@@ -15,7 +15,7 @@ from .model import Confidence, Credential, Reply, Target
 GENERIC = "generic"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Signal:
     cause: str  # a catalogue code, or GENERIC
     confidence: Confidence

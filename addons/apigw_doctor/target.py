@@ -20,7 +20,7 @@ _COGNITO_IDP = re.compile(r"^cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com
 _CACHE_LIMIT = 4096
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HostMatch:
     """What the host name alone says; the path and reply headers complete it into a `Target`."""
 

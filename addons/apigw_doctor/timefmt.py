@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
 
 
 def utc(epoch: float) -> str:
     """`2026-11-26T22:40:00Z`; out-of-range values are shown as the raw number."""
     try:
-        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
     except (OverflowError, OSError, ValueError):
         return str(epoch)
 
@@ -16,7 +16,7 @@ def utc(epoch: float) -> str:
 def clock(epoch: float) -> str:
     """`22:40:00Z`, for lines where the date is already clear."""
     try:
-        return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%SZ")
+        return time.strftime("%H:%M:%SZ", time.gmtime(epoch))
     except (OverflowError, OSError, ValueError):
         return str(epoch)
 

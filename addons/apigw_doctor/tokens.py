@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from typing import Any
 
 from .model import Token
@@ -64,8 +65,11 @@ class _DecodeError:
         self.reason = reason
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_=-]*\Z")
+
+
 def _is_base64url(segment: str) -> bool:
-    return all(c.isalnum() or c in "-_=" for c in segment)
+    return _BASE64URL.match(segment) is not None
 
 
 def _decode_json(segment: str) -> Any:
