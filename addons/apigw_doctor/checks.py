@@ -6,6 +6,8 @@ The rules per authorizer come from REF §1 (REST Cognito), §2 (HTTP API JWT) an
 
 from __future__ import annotations
 
+import calendar
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -365,6 +367,48 @@ def check_audience(ctx: CheckContext) -> Finding:
     return Finding("token.aud", "fail", " or ".join(wanted), f"{claim}={actual}", cause="wrong-audience")
 
 
+# -- SigV4 -------------------------------------------------------------------------------------------------------
+
+_SIGV4_WINDOW = 300  # execute-api accepts X-Amz-Date within 5 minutes of its clock (REF §4)
+
+
+def check_sigv4_date(ctx: CheckContext) -> Finding:
+    sig = ctx.credential.sigv4
+    if sig is None or not sig.amz_date:
+        return Finding("sigv4.date", "skip")
+    try:
+        signed = calendar.timegm(time.strptime(sig.amz_date, "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        return Finding(
+            "sigv4.date", "fail", "X-Amz-Date as YYYYMMDDTHHMMSSZ", sig.amz_date, cause="sigv4-signature-mismatch"
+        )
+    skew = signed - ctx.now
+    expected = f"within 5 min of {utc(ctx.now)} (gateway clock)"
+    actual = f"{utc(signed)}, {ago(skew)} {'ahead' if skew > 0 else 'behind'}"
+    if abs(skew) > _SIGV4_WINDOW:
+        return Finding("sigv4.date", "fail", expected, actual, cause="sigv4-clock-skew")
+    return Finding("sigv4.date", "pass", expected, actual)
+
+
+def check_sigv4_scope(ctx: CheckContext) -> Finding:
+    sig = ctx.credential.sigv4
+    if sig is None:
+        return Finding("sigv4.scope", "skip")
+    service = "lambda" if ctx.target.surface == "lambda-url" else "execute-api"
+    expected = f"{ctx.target.region or '<region>'}/{service}"
+    actual = f"{sig.region}/{sig.service}"
+    if sig.service != service or (ctx.target.region and sig.region != ctx.target.region):
+        return Finding(
+            "sigv4.scope",
+            "fail",
+            expected,
+            actual,
+            note="the credential scope names another region or service, so the signature cannot match",
+            cause="sigv4-signature-mismatch",
+        )
+    return Finding("sigv4.scope", "pass", expected, actual)
+
+
 # -- profiles -----------------------------------------------------------------------------------------------------
 
 _CREDENTIAL_CHECKS: tuple[Check, ...] = (
@@ -400,7 +444,7 @@ PROFILES: dict[Profile, tuple[Check, ...]] = {
         check_expiry,
         check_not_before,
     ),
-    "iam": (check_present,),
+    "iam": (check_present, check_sigv4_date, check_sigv4_scope),
     "none": (),
 }
 

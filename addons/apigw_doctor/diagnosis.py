@@ -25,6 +25,8 @@ RANK = (
     "refresh-token-sent",
     "malformed-header",
     "not-a-jwt",
+    "sigv4-clock-skew",
+    "sigv4-signature-mismatch",
     "unsupported-algorithm",
     "unknown-key",
     "bad-signature",

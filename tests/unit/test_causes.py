@@ -327,3 +327,19 @@ def test_unwatched_host_is_ignored_even_on_401():
     assert diagnose_flow(flow(REST_401, host="api.example.com"), Knowledge()) is None
     d = verdict(flow(REST_401, host="api.example.com"), hosts=["*.example.com"])
     assert d.target.surface == "custom"
+
+
+def test_sigv4_clock_skew_is_measured_against_the_gateway_clock():
+    headers = {"Authorization": SIGV4, "X-Amz-Date": "20260921T140000Z"}  # 13 min 20 s before the Date header
+    d = verdict(flow(SIGNATURE_EXPIRED, path="/prod/iam", request_headers=headers))
+    assert d.cause == "sigv4-clock-skew"
+    assert any("13 min 20 s behind" in line for line in d.evidence)
+
+
+def test_sigv4_scope_for_another_region_is_reported():
+    headers = {"Authorization": SIGV4.replace("us-east-1", "eu-west-1"), "X-Amz-Date": "20260921T141300Z"}
+    d = verdict(flow(SIGNATURE_MISMATCH, path="/prod/iam", request_headers=headers))
+    assert d.cause == "sigv4-signature-mismatch"
+    assert any(
+        "sigv4.scope fail: expected us-east-1/execute-api, actual eu-west-1/execute-api" in line for line in d.evidence
+    )
