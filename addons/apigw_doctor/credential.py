@@ -90,6 +90,8 @@ def _from_identity_value(
 def _split_scheme(value: str, damage: list[str]) -> tuple[str | None, str]:
     """Peel `Bearer` (and its mistakes: `Bearer:`, `Bearer Bearer`, `bearer`) off the front of the value."""
     head, _, rest = value.partition(" ")
+    if head[:7].lower() == "bearer:" and len(head) > 7:  # `Bearer:eyJ...`, no space
+        head, rest = head[:7], head[7:] + (" " + rest if rest else "")
     word = head.rstrip(":")
     if word.upper() == "AWS4-HMAC-SHA256" or word.lower() == "basic":
         return word, rest.strip()
@@ -104,9 +106,6 @@ def _split_scheme(value: str, damage: list[str]) -> tuple[str | None, str]:
     if again.rstrip(":").lower() == "bearer":
         damage.append("double-scheme")
         rest = after.lstrip()
-    elif rest.lower() == "bearer":
-        damage.append("double-scheme")
-        rest = ""
     return "Bearer", rest
 
 
