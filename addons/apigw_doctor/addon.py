@@ -40,7 +40,7 @@ class ApiGwDoctor:
         from mitmproxy import ctx
 
         try:
-            self.knowledge = Knowledge(options.expectations_from(ctx.options))
+            self.knowledge = options.knowledge_from(ctx.options)
         except ValueError as e:
             raise exceptions.OptionsError(str(e)) from e
 

@@ -11,11 +11,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .knowledge import Expectations, Learned, split_cognito_issuer
+from .baseline import ApiBaseline, RouteBaseline, kid_key
+from .keys import KeyStore, verify_signature
+from .knowledge import Expectations
 from .model import Credential, Finding, Profile, Reply, Target, Token
+from .pools import split_cognito_issuer
 from .timefmt import ago, utc
 
 COGNITO_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+# Scopes any Cognito sign-in may carry; they say nothing about what a method requires.
+_GENERIC_SCOPES = frozenset({COGNITO_ADMIN_SCOPE, "openid", "profile", "email", "phone"})
 _RSA_ALGS = ("RS256", "RS384", "RS512")
 
 
@@ -28,7 +33,9 @@ class CheckContext:
     profile: Profile
     now: float  # the gateway's clock (DESIGN: time rule)
     expectations: Expectations
-    learned: Learned | None
+    api: ApiBaseline | None  # learned from successful calls to this API
+    route: RouteBaseline | None  # ... and to this method and path
+    keys: KeyStore
 
 
 Check = Callable[[CheckContext], Finding]
@@ -143,15 +150,47 @@ def check_kid(ctx: CheckContext) -> Finding:
     token = _readable(ctx)
     if token is None or ctx.profile not in ("cognito", "jwt"):
         return Finding("token.kid", "skip")
-    if not isinstance(token.header.get("kid"), str):
+    kid = token.header.get("kid")
+    if not isinstance(kid, str):
         return Finding("token.kid", "fail", "a kid from the issuer's JWKS", "no kid in the header", cause="unknown-key")
-    return Finding("token.kid", "pass", actual=token.header["kid"])
+    seen = ctx.api.kids.get(kid_key(token)) if ctx.api else None
+    if seen and kid not in seen and not ctx.keys:
+        return Finding("token.kid", "fail", " or ".join(sorted(seen)), kid, cause="unknown-key", confidence="low",
+                       note=f"successful {token.token_use} tokens from this issuer were signed with another key "
+                       "(another pool, a forged token, or a rotated key)")  # fmt: skip
+    return Finding("token.kid", "pass", actual=kid)
 
 
 def check_signature(ctx: CheckContext) -> Finding:
-    if _readable(ctx) is None:
+    """With JWKS files (apigw_jwks): is the kid the pool's, and does the signature verify (aws-jwt-verify 6-8)?"""
+    token = _readable(ctx)
+    kid = token.header.get("kid") if token else None
+    if token is None or not isinstance(kid, str) or ctx.profile not in ("cognito", "jwt"):
         return Finding("token.signature", "skip")
-    return Finding("token.signature", "skip", note="not verified: no keys for this issuer")
+    if not ctx.keys:
+        return Finding("token.signature", "skip", note="not verified: no keys given (apigw_jwks)")
+    iss = token.issuer
+    candidates = [k for k in ctx.keys.lookup(kid) if k.issuer in (None, iss)]
+    if not candidates:
+        elsewhere = sorted({k.issuer for k in ctx.keys.lookup(kid) if k.issuer})
+        if elsewhere:
+            return Finding("token.signature", "fail", f"a key of {iss}", f"kid {kid}",
+                           note=f"that kid belongs to {', '.join(elsewhere)}", cause="unknown-key")  # fmt: skip
+        if ctx.keys.knows_issuer(iss):
+            return Finding("token.signature", "fail", f"a kid in the JWKS of {iss}", f"kid {kid}",
+                           note="not in the pool's JWKS: a forged token or one from another pool",
+                           cause="unknown-key")  # fmt: skip
+        return Finding("token.signature", "skip", note=f"no keys for {iss}")
+    alg = str(token.header.get("alg"))
+    if alg not in _RSA_ALGS:
+        return Finding("token.signature", "skip", note=f"{alg} is judged by token.alg")
+    verdicts = [verify_signature(ctx.credential.token or "", k.key, alg) for k in candidates]
+    if True in verdicts:
+        return Finding("token.signature", "pass", actual=f"verified with kid {kid}")
+    if False in verdicts:
+        return Finding("token.signature", "fail", "a signature made with the pool's key", "does not verify",
+                       note="the token was altered or signed by someone else", cause="bad-signature")  # fmt: skip
+    return Finding("token.signature", "skip", note=f"the key for kid {kid} cannot verify {alg}")
 
 
 def check_expiry(ctx: CheckContext) -> Finding:
@@ -209,14 +248,14 @@ def check_issuer(ctx: CheckContext) -> Finding:
         return Finding(
             "token.iss", "fail", " or ".join(expected), str(iss), note=_issuer_note(iss, expected), cause="wrong-issuer"
         )
-    if ctx.learned and ctx.learned.issuers and iss not in ctx.learned.issuers:
-        learned = " or ".join(sorted(ctx.learned.issuers))
+    if ctx.api and ctx.api.issuers and iss not in ctx.api.issuers:
+        learned = " or ".join(sorted(ctx.api.issuers))
         return Finding(
             "token.iss",
             "fail",
             learned,
             str(iss),
-            note=f"{ctx.learned.successes} earlier successful calls to this API used that issuer",
+            note=f"{ctx.api.successes} earlier successful calls to this API used that issuer",
             cause="wrong-issuer",
             confidence="medium",
         )
@@ -282,14 +321,16 @@ def check_token_use(ctx: CheckContext) -> Finding:
                 "token.use", "fail", "id (the method has no OAuth scopes)", str(use), cause="wrong-token-type"
             )
         return Finding("token.use", "pass", "id", use)
-    if ctx.learned and ctx.learned.token_uses and use not in ctx.learned.token_uses:
-        wanted = " or ".join(sorted(ctx.learned.token_uses))
+    if ctx.route and ctx.route.token_uses:
+        if use in ctx.route.token_uses:
+            return Finding("token.use", "pass", actual=str(use), note="as in earlier successful calls to this route")
+        wanted = " or ".join(sorted(ctx.route.token_uses))
         return Finding(
             "token.use",
             "fail",
             wanted,
             str(use),
-            note=f"{ctx.learned.successes} earlier successful calls to this API sent {wanted} tokens",
+            note=f"{ctx.route.successes} earlier successful calls to this method sent {wanted} tokens",
             cause="wrong-token-type",
             confidence="medium",
         )
@@ -308,25 +349,26 @@ def check_token_use(ctx: CheckContext) -> Finding:
 
 def check_scope(ctx: CheckContext) -> Finding:
     token = _readable(ctx)
-    wanted = ctx.expectations.scopes
-    if token is None or ctx.profile not in ("cognito", "jwt") or not wanted:
+    if token is None or ctx.profile not in ("cognito", "jwt"):
+        return Finding("token.scope", "skip")
+    wanted, confidence, learned_note = ctx.expectations.scopes, "high", ""
+    if not wanted and ctx.route and ctx.route.token_uses == {"access"}:
+        # Only access tokens succeeded here: the method has scopes; compare with the custom ones they carried.
+        wanted = tuple(sorted(ctx.route.scopes - _GENERIC_SCOPES))
+        confidence, learned_note = "medium", f"scopes of {ctx.route.successes} earlier successful calls to this method"
+    if not wanted:
         return Finding("token.scope", "skip")
     if ctx.profile == "cognito" and token.token_use != "access":
         return Finding("token.scope", "skip", note="an ID token carries no scopes")
     have = token.scopes
     if set(have) & set(wanted):
-        return Finding("token.scope", "pass", "any of " + " ".join(wanted), " ".join(have))
-    note = ""
+        return Finding("token.scope", "pass", "any of " + " ".join(wanted), " ".join(have), note=learned_note)
+    notes = [learned_note] if learned_note else []
     if have == (COGNITO_ADMIN_SCOPE,):
-        note = "only aws.cognito.signin.user.admin: the token came from InitiateAuth, which cannot add custom scopes"
-    return Finding(
-        "token.scope",
-        "fail",
-        "any of " + " ".join(wanted),
-        " ".join(have) or "no scope claim",
-        note=note,
-        cause="missing-scope",
-    )
+        notes.append("only aws.cognito.signin.user.admin: the token came from InitiateAuth, which cannot add custom "
+                     "scopes")  # fmt: skip
+    return Finding("token.scope", "fail", "any of " + " ".join(wanted), " ".join(have) or "no scope claim",
+                   note="; ".join(notes), cause="missing-scope", confidence=confidence)  # fmt: skip
 
 
 def check_audience(ctx: CheckContext) -> Finding:
@@ -353,11 +395,11 @@ def check_audience(ctx: CheckContext) -> Finding:
             cause="wrong-audience",
         )
     if not wanted:
-        if ctx.learned and ctx.learned.clients and not set(map(str, values)) & ctx.learned.clients:
+        if ctx.api and ctx.api.clients and not set(map(str, values)) & ctx.api.clients:
             return Finding(
                 "token.aud",
                 "warn",
-                " or ".join(sorted(ctx.learned.clients)),
+                " or ".join(sorted(ctx.api.clients)),
                 f"{claim}={actual}",
                 note="earlier successful calls used another client",
             )

@@ -26,7 +26,7 @@ def knowledge_from(specs: list[str]) -> Knowledge:
     options.declare(manager)
     try:
         manager.set(*specs)
-        return Knowledge(options.expectations_from(manager))
+        return options.knowledge_from(manager)
     except (exceptions.OptionsError, ValueError) as e:
         print(f"apigw-doctor: {e}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from .credential import find_credential
-from .knowledge import split_cognito_issuer
 from .model import Credential, Token
+from .pools import split_cognito_issuer
 from .timefmt import ago, utc
 from .tokens import decode_token, token_summary
 

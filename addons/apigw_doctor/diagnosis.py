@@ -10,8 +10,8 @@ from typing import Any
 
 from .causes import CATALOGUE
 from .checks import CheckContext
-from .knowledge import split_cognito_issuer
 from .model import Confidence, Diagnosis, Finding
+from .pools import split_cognito_issuer
 from .signals import GENERIC, Signal
 from .timefmt import ago, clock, utc
 from .tokens import token_summary
@@ -70,6 +70,8 @@ def _choose(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) ->
     failing = {f.cause: f for f in reversed(findings) if f.result == "fail" and f.cause}
     if signal.cause == "cognito-token-revoked" and "token-expired" in failing:
         return "cognito-token-expired", "high", failing["token-expired"]  # userInfo: expired rather than revoked
+    if signal.cause == "route-not-found" and _route_answered_before(ctx) and "missing-credential" in failing:
+        return "missing-credential", "medium", failing["missing-credential"]  # e.g. an IAM method called unsigned
     if signal.cause != GENERIC:
         return signal.cause, signal.confidence, failing.get(signal.cause)
     for cause in RANK:
@@ -81,9 +83,16 @@ def _choose(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) ->
             if signal.customised or signal.confidence == "low":
                 confidence = _LOWER[confidence]
             return cause, confidence, lead
+    if signal.fallback:
+        return signal.fallback, signal.confidence, None
     if ctx.profile == "lambda":
         return "authorizer-rejected", "medium", None
     return "authorizer-rejected", "low", None
+
+
+def _route_answered_before(ctx: CheckContext) -> bool:
+    """The same method and path succeeded earlier, so "Missing Authentication Token" cannot mean a wrong route."""
+    return ctx.route is not None and ctx.route.successes > 0
 
 
 def _summary(cause: str, ctx: CheckContext, lead: Finding | None, signal: Signal, facts: FlowFacts) -> str:
@@ -98,10 +107,14 @@ def _summary(cause: str, ctx: CheckContext, lead: Finding | None, signal: Signal
                 f"(exp {clock(exp)}, {'Date' if ctx.reply.date else 'sent'} {clock(ctx.now)})"
             )
             return text + _clock_offset(ctx, facts, "; ")
+    parts = []
+    if signal.cause != GENERIC and signal.note:
+        parts.append(signal.note)  # the gateway's own words name the cause: say that first
     if lead is not None:
-        parts = [f"{lead.id}: expected {lead.expected}, got {lead.actual}"]
+        parts.append(f"{lead.id}: expected {lead.expected}, got {lead.actual}")
         if lead.note:
             parts.append(lead.note)
+    if parts:
         return "; ".join(parts)
     if signal.note:
         return signal.note
@@ -124,6 +137,11 @@ def _evidence(
     lines = [f"gateway answered {reply.status} {reply.error_type or ''} {_body_text(ctx)}".replace("  ", " ").strip()]
     if signal.note:
         lines.append(signal.note)
+    if _route_answered_before(ctx) and ctx.route is not None:
+        kinds = ", ".join(sorted(ctx.route.credential_kinds))
+        lines.append(
+            f"{ctx.route.successes} earlier calls to {facts.method} {facts.path} succeeded (credential: {kinds})"
+        )
     if signal.customised:
         lines.append("the body is not API Gateway's default text: a customised gateway response")
     if "error_description" in reply.www_authenticate:

@@ -10,8 +10,9 @@ from mitmproxy import http
 from .checks import PROFILES, CheckContext, check_expiry
 from .credential import find_credential
 from .diagnosis import FlowFacts, diagnose
-from .knowledge import Expectations, Knowledge, split_cognito_issuer
+from .knowledge import Expectations, Knowledge
 from .model import Credential, Diagnosis, Finding, Profile, Reply, Target, Token
+from .pools import split_cognito_issuer
 from .reply import read_reply
 from .signals import Signal, read_signal
 from .target import is_http_api, resolve_target
@@ -45,9 +46,12 @@ def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> Diagnosis | None
     signal = read_signal(target, reply, credential, request.method.upper(), http_api)
     profile = choose_profile(target, credential, token, reply, signal, expectations, http_api)
     now = reply.date if reply.date is not None else request.timestamp_start
+    api_key = _api_key(target)
+    baseline = knowledge.baseline
     ctx = CheckContext(
-        target, credential, token, reply, profile, now, expectations, knowledge.learned(_api_key(target))
-    )
+        target, credential, token, reply, profile, now, expectations,
+        baseline.api(api_key), baseline.route(_route_key(api_key, request.method, target)), knowledge.keys,
+    )  # fmt: skip
     findings = _run(ctx)
     facts = FlowFacts(
         request.method.upper(), path.split("?", 1)[0], request.timestamp_start, "origin" in request_headers
@@ -60,18 +64,16 @@ def learn_from_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> None:
     response = flow.response
     if response is None or not 200 <= response.status_code < 300:
         return
-    found = knowledge.hosts.match(flow.request.pretty_host)
+    request = flow.request
+    found = knowledge.hosts.match(request.pretty_host)
     if found is None or found.surface in _COGNITO_SURFACES:
         return
-    credential = find_credential(flow.request.headers, (), (), knowledge.expectations.identity_header)
-    if credential.kind != "jwt" or not credential.token:
-        return
-    token = decode_token(credential.token)
-    if not token.problems:
-        target = resolve_target(
-            found, flow.request.pretty_host, flow.request.path, flow.request.headers, response.headers
-        )
-        knowledge.learn(_api_key(target), token)
+    request_headers = header_dict(request.headers)
+    target = resolve_target(found, request.pretty_host, request.path, request_headers, header_dict(response.headers))
+    credential = find_credential(request_headers, (), (), knowledge.expectations.identity_header)
+    token = decode_token(credential.token) if credential.kind == "jwt" and credential.token else None
+    api_key = _api_key(target)
+    knowledge.baseline.learn(api_key, _route_key(api_key, request.method, target), credential, token)
 
 
 def choose_profile(
@@ -121,6 +123,10 @@ def header_dict(headers: http.Headers) -> dict[str, str]:
 
 def _api_key(target: Target) -> str:
     return f"{target.host}/{target.stage or ''}"
+
+
+def _route_key(api_key: str, method: str, target: Target) -> str:
+    return f"{api_key} {method.upper()} {target.path}"
 
 
 def _body(message: http.Message) -> bytes | None:

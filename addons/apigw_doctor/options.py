@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .knowledge import Expectations, make_expectations
+from .keys import load_keystore
+from .knowledge import Expectations, Knowledge, make_expectations
 
 # name, type, default, help. `collections.abc.Sequence[str]`, not typing's: see mitmproxy12-notes.md gotcha 1.
 ENGINE_OPTIONS: tuple[tuple[str, Any, Any, str], ...] = (
@@ -15,6 +16,7 @@ ENGINE_OPTIONS: tuple[tuple[str, Any, Any, str], ...] = (
     ("apigw_scopes", Sequence[str], [], "Scopes the method requires (any of); empty means no scopes."),
     ("apigw_authorizer", str, "auto", "Authorizer type: auto, cognito, jwt, lambda, iam, none."),
     ("apigw_identity_header", str, "Authorization", "Header the authorizer reads the token from."),
+    ("apigw_jwks", Sequence[str], [], "JWKS files with the pools' keys (offline signature checks): PATH or POOL=PATH."),
     ("apigw_expiry_warning", int, 120, "Seconds before exp at which a passing flow gets an expires-soon warning."),
 )
 ENGINE_OPTION_NAMES = frozenset(name for name, *_ in ENGINE_OPTIONS)
@@ -36,3 +38,8 @@ def expectations_from(options: Any) -> Expectations:
         identity_header=options.apigw_identity_header,
         expiry_warning=options.apigw_expiry_warning,
     )
+
+
+def knowledge_from(options: Any) -> Knowledge:
+    """Expectations and keys from the options; raises ValueError with a message fit for the user."""
+    return Knowledge(expectations_from(options), load_keystore(options.apigw_jwks))

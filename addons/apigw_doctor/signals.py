@@ -21,6 +21,7 @@ class Signal:
     confidence: Confidence
     note: str = ""
     customised: bool = False  # the body is not a documented default: a customised gateway response
+    fallback: str | None = None  # the cause when the check chain finds nothing (GENERIC signals only)
 
 
 def read_signal(target: Target, reply: Reply, credential: Credential, method: str, is_http: bool) -> Signal | None:
@@ -52,7 +53,8 @@ def _gateway_signal(target: Target, reply: Reply, credential: Credential, method
     if target.surface == "lambda-url":
         if credential.kind == "sigv4":
             return Signal("iam-denied", "high", "the function URL uses AWS_IAM auth and denied the signed caller")
-        return Signal("iam-denied", "high", "the function URL uses AWS_IAM auth and the request was not SigV4-signed")
+        return Signal("missing-credential", "high", "the function URL uses AWS_IAM auth and the request was not "
+                      "SigV4-signed (service `lambda`)")  # fmt: skip
     if found := _gateway_text(msg, error_type, credential):
         return found
     if status == 403 and (msg == wire.MSG_FORBIDDEN or error_type in (wire.FORBIDDEN, wire.WAF_FILTERED)):
@@ -120,7 +122,9 @@ def _forbidden(target: Target, error_type: str | None, credential: Credential, i
     if is_http:
         # HTTP APIs have no API keys and no WAF (REF §2): a Lambda authorizer said no, or a JWT scope is unmet.
         if credential.kind == "jwt":
-            return Signal(GENERIC, "low", "HTTP API 403: an unmet route scope, or a Lambda authorizer denied")
+            # The JWT authorizer's answer to an unmet route scope is not documented (REF §2); 403 is likely.
+            return Signal(GENERIC, "low", "HTTP API 403: an unmet route scope, or a Lambda authorizer denied",
+                          fallback="missing-scope")  # fmt: skip
         return Signal("authorizer-denied", "low", "HTTP API 403 Forbidden: a Lambda authorizer returned false")
     if credential.api_key_sent:
         return Signal("api-key-rejected", "medium", "an x-api-key was sent but not accepted (or WAF / private DNS)")

@@ -199,3 +199,14 @@ def flow(
 
 def wall_clock() -> float:
     return time.time()
+
+
+def public_jwks() -> str:
+    """The JWKS document a pool would publish for the test key, under both kids `mint` uses."""
+    import json
+
+    from jwt.algorithms import RSAAlgorithm
+
+    jwk = json.loads(RSAAlgorithm.to_jwk(_KEY.public_key()))
+    keys = [{**jwk, "kid": kid, "alg": "RS256", "use": "sig"} for kid in ("id-kid-1", "access-kid-1")]
+    return json.dumps({"keys": keys})

@@ -96,7 +96,9 @@ def test_success_gets_no_annotation_and_teaches_the_baseline():
     with taddons.context(addon):
         addon.response(f)
     assert METADATA_KEY not in f.metadata and not f.marked and not f.comment
-    assert addon.knowledge.learned("abc123defg.execute-api.us-east-1.amazonaws.com/prod").successes == 1
+    assert addon.knowledge.baseline.api("abc123defg.execute-api.us-east-1.amazonaws.com/prod").successes == 1
+    route = addon.knowledge.baseline.route("abc123defg.execute-api.us-east-1.amazonaws.com/prod GET /prod/items")
+    assert route.token_uses == {"id"} and route.credential_kinds == {"jwt"}
 
 
 def test_warning_only_flow_gets_the_warning_marker():

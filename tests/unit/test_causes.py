@@ -309,7 +309,7 @@ def test_cors_preflight_blocked(host):
 def test_function_url_unsigned():
     host = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"
     d = verdict(flow(FUNCTION_URL_FORBIDDEN, host=host, path="/", rest_ids=False))
-    assert (d.cause, d.target.surface) == ("iam-denied", "lambda-url")
+    assert (d.cause, d.target.surface) == ("missing-credential", "lambda-url")
     assert "not SigV4-signed" in d.summary
 
 
@@ -343,3 +343,90 @@ def test_sigv4_scope_for_another_region_is_reported():
     assert any(
         "sigv4.scope fail: expected us-east-1/execute-api, actual eu-west-1/execute-api" in line for line in d.evidence
     )
+
+
+# -- signatures, with the pool's JWKS (apigw_jwks) -----------------------------------------------------------------
+
+
+@pytest.fixture
+def jwks_file(tmp_path):
+    from .builders import public_jwks
+
+    path = tmp_path / "jwks.json"
+    path.write_text(public_jwks())
+    return path
+
+
+def with_keys(f, spec):
+    from apigw_doctor.keys import load_keystore
+
+    d = diagnose_flow(f, Knowledge(make_expectations(), load_keystore([spec])))
+    assert d is not None
+    return d
+
+
+def test_bad_signature(jwks_file):
+    token = mint()
+    head, payload, _ = token.split(".")
+    forged = f"{head}.{payload}.{mint(sub='someone-else').rsplit('.', 1)[1]}"
+    d = with_keys(flow(REST_401, request_headers=auth(forged)), str(jwks_file))
+    assert (d.cause, d.confidence) == ("bad-signature", "high")
+    genuine = with_keys(flow(REST_401, request_headers=auth(token)), str(jwks_file))
+    signature = next(c for c in genuine.as_metadata()["checks"] if c["id"] == "token.signature")
+    assert signature["result"] == "pass"
+
+
+def test_unknown_key_names_the_pool_that_has_it(jwks_file):
+    other = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Staging01"
+    token = mint(iss=ISSUER)
+    d = with_keys(flow(REST_401, request_headers=auth(token)), f"us-east-1_Staging01={jwks_file}")
+    assert (d.cause, d.confidence) == ("unknown-key", "high")
+    assert other in d.summary
+
+
+def test_hs256_token_with_rsa_keys_is_an_algorithm_problem_not_a_crash(jwks_file):
+    d = with_keys(
+        flow(HTTP_401, host=HTTP_HOST, path="/items", request_headers=auth(mint(alg="HS256"))), str(jwks_file)
+    )
+    assert d.cause == "unsupported-algorithm"
+
+
+def test_unknown_kid_learned_from_successful_tokens():
+    knowledge = Knowledge()
+    from apigw_doctor.engine import learn_from_flow
+
+    learn_from_flow(flow((200, {}, b"{}"), request_headers=auth(mint())), knowledge)
+    d = diagnose_flow(flow(REST_401, request_headers=auth(mint(headers={"kid": "rotated-or-forged"}))), knowledge)
+    assert d is not None and (d.cause, d.confidence) == ("unknown-key", "low")
+
+
+def test_missing_authentication_token_on_a_route_that_answered_signed_calls_before():
+    knowledge = Knowledge()
+    from apigw_doctor.engine import learn_from_flow
+
+    learn_from_flow(flow((200, {}, b"{}"), path="/prod/iam/items", request_headers=auth(SIGV4)), knowledge)
+    d = diagnose_flow(flow(MISSING_AUTH_TOKEN, path="/prod/iam/items"), knowledge)
+    assert d is not None and (d.cause, d.confidence) == ("missing-credential", "medium")
+    assert any("earlier calls to GET /prod/iam/items succeeded (credential: sigv4)" in line for line in d.evidence)
+
+
+def test_scopes_learned_from_successful_calls_to_the_same_method():
+    knowledge = Knowledge()
+    from apigw_doctor.engine import learn_from_flow
+
+    learn_from_flow(
+        flow(
+            (200, {}, b"{}"), path="/prod/orders", request_headers=auth(mint(use="access", scope="openid orders/read"))
+        ),
+        knowledge,
+    )
+    d = diagnose_flow(flow(REST_401, path="/prod/orders", request_headers=auth(mint(use="access"))), knowledge)
+    assert d is not None and (d.cause, d.confidence) == ("missing-scope", "medium")
+    d = diagnose_flow(flow(REST_401, path="/prod/orders", request_headers=auth(mint(use="id"))), knowledge)
+    assert d is not None and (d.cause, d.confidence) == ("wrong-token-type", "medium")
+
+
+def test_http_api_403_with_a_valid_looking_token_points_at_route_scopes():
+    forbidden = (403, {}, b'{"message":"Forbidden"}')
+    d = verdict(flow(forbidden, host=HTTP_HOST, path="/admin", request_headers=auth(mint(use="access"))))
+    assert (d.cause, d.confidence) == ("missing-scope", "low")

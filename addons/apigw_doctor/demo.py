@@ -1,0 +1,316 @@
+"""`apigw-doctor demo`: the local sandbox, a real mitmdump with the addon, and a scripted client between them.
+
+The client performs a representative set of the sandbox's scenarios through mitmdump (`-w` to a flow file). The
+verdicts are read back from that file and compared with what the sandbox itself recorded as its reason: the demo
+exits non-zero when the two differ. `--web` then keeps mitmweb running with the same flows loaded.
+Nothing leaves 127.0.0.1. httpx (the scripted client) is the `demo` extra, imported only here.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from . import cli
+from .demo_proc import ProxyProcess, ProxyStartError, free_port, proxy_argv
+from .demo_report import DemoRow, DemoRun, Verdict, mismatch_lines, read_verdicts, results_table
+
+if TYPE_CHECKING:
+    from .sandbox.app import Sandbox
+    from .sandbox.scenarios import Scenario, ScenarioResult
+
+# One scenario per common cause, and several successes (the sandbox has 61; all of them take too long for a demo).
+DEMO_SCENARIOS: tuple[str, ...] = (
+    "ok-rest-id-token",
+    "missing-credential",
+    "malformed-double-bearer",
+    "placeholder-token",
+    "not-a-jwt",
+    "refresh-token-sent",
+    "token-expired",
+    "wrong-issuer-pool",
+    "wrong-token-type-id",
+    "missing-scope",
+    "ok-rest-scoped-access",
+    "token-not-yet-valid",
+    "wrong-audience",
+    "ok-http-id-token",
+    "route-not-found",
+    "sigv4-expected",
+    "sigv4-clock-skew",
+    "ok-iam-signed",
+    "authorizer-denied",
+    "api-key-rejected",
+    "cors-preflight-rest",
+    "oauth-wrong-content-type",
+    "oauth-invalid-client",
+    "cognito-bad-credentials",
+    "cognito-secret-hash",
+    "ok-cognito-sign-in",
+)
+
+INSTALL_HINT = "the demo needs httpx: pip install 'apigw-doctor[demo]'"
+
+Step = Callable[[str], None]
+
+
+class DemoError(RuntimeError):
+    """A failure the user can act on (missing dependency, mitmdump would not start); printed without a traceback."""
+
+
+def require_httpx() -> None:
+    try:
+        import httpx  # noqa: F401
+    except ImportError as e:
+        raise DemoError(INSTALL_HINT) from e
+
+
+def select(names: Sequence[str] | None = None) -> list[Scenario]:
+    from .sandbox.scenarios import SCENARIOS
+
+    wanted = list(DEMO_SCENARIOS if names is None else names)
+    known = {s.name: s for s in SCENARIOS}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise DemoError(f"unknown scenario(s): {', '.join(unknown)}")
+    return [known[n] for n in wanted]
+
+
+def mitmdump_args(sb: Sandbox, flow_file: Path, options: Sequence[str] = ()) -> list[str]:
+    """`options`: extra addon options as NAME=VALUE, as with `--set`."""
+    return [
+        *(arg for option in options for arg in ("--set", option)),
+        "--set", "listen_host=127.0.0.1", "--set", "listen_port=0", "--set", "flow_detail=0",
+        "--set", f"apigw_sandbox_upstream={sb.upstream}",
+        "--set", f"ssl_verify_upstream_trusted_ca={sb.certs.ca}",
+        "-w", str(flow_file),
+    ]  # fmt: skip
+
+
+def mitmweb_args(sb: Sandbox, flow_file: Path, *, listen_port: int, web_port: int, open_browser: bool) -> list[str]:
+    return [
+        *(f"--set=web_columns={c}" for c in cli.WEB_COLUMNS),
+        "--set", "listen_host=127.0.0.1", "--set", f"listen_port={listen_port}",
+        "--set", f"web_port={web_port}", "--set", f"web_open_browser={str(open_browser).lower()}",
+        "--set", f"apigw_sandbox_upstream={sb.upstream}",
+        "--set", f"ssl_verify_upstream_trusted_ca={sb.certs.ca}",
+        "-r", str(flow_file),
+    ]  # fmt: skip
+
+
+def run_scenarios(
+    sb: Sandbox,
+    workdir: Path,
+    *,
+    names: Sequence[str] | None = None,
+    confdir: Path | None = None,
+    options: Sequence[str] = (),
+    step: Step = lambda _: None,
+) -> DemoRun:
+    """Run the scenarios through a fresh mitmdump (stopped again before this returns) and compare the verdicts."""
+    require_httpx()
+    import httpx
+
+    from .sandbox.scenarios import run_scenario
+
+    scenarios = select(names)
+    confdir = confdir or cli.certs_dir()
+    confdir.mkdir(parents=True, exist_ok=True)
+    flow_file, log_file = workdir / "demo.mitm", workdir / "mitmdump.log"
+    started = time.monotonic()
+    step("starting mitmdump")
+    proxy = ProxyProcess(proxy_argv("mitmdump", confdir, mitmdump_args(sb, flow_file, options)), log_file)
+    results: list[tuple[Scenario, ScenarioResult | None, str]] = []
+    try:
+        proxy.start()
+        ca = confdir / "mitmproxy-ca-cert.pem"
+        with sb.client(proxy=f"http://127.0.0.1:{proxy.port}", proxy_ca=ca, timeout=15) as client:
+            for scenario in scenarios:
+                step(scenario.name)
+                if not proxy.running:
+                    raise ProxyStartError(f"mitmdump stopped during the demo:\n{proxy.output}")
+                try:
+                    results.append((scenario, run_scenario(sb, scenario, client), ""))
+                except httpx.HTTPError as e:
+                    results.append((scenario, None, f"request failed: {type(e).__name__}: {e}"))
+        step("reading the verdicts back from the flow file")
+    finally:
+        proxy.stop()
+    verdicts = read_verdicts(flow_file) if flow_file.exists() else {}
+    rows = [compare(scenario, result, verdicts, error) for scenario, result, error in results]
+    return DemoRun(rows, flow_file, time.monotonic() - started, log_file)
+
+
+def compare(scenario: Scenario, result: ScenarioResult | None, verdicts: dict[str, Verdict], error: str) -> DemoRow:
+    url = f"https://{scenario.host}{scenario.path}"
+    base = {"scenario": scenario.name, "summary": scenario.summary, "method": scenario.method, "url": url}
+    if result is None:
+        return DemoRow(**base, status=None, expected=scenario.cause, verdict=None, confidence=None, matched=False,
+                       note=error)  # fmt: skip
+    outcome = result.sandbox
+    verdict = verdicts.get(result.request_id or "")
+    notes = []
+    if outcome is None:
+        notes.append("the sandbox has no record of this request (no request id in the answer)")
+    if verdict is None:
+        notes.append("the flow is missing from the flow file")
+    if outcome is not None and not result.ok:
+        notes.append(f"the sandbox meant {scenario.cause or 'allow'} / {scenario.status}")
+    cause = verdict.cause if verdict else None
+    return DemoRow(
+        **base,
+        status=result.status,
+        expected=result.sandbox_cause,
+        verdict=cause,
+        confidence=verdict.confidence if verdict else None,
+        matched=outcome is not None and verdict is not None and cause == result.sandbox_cause,
+        warnings=verdict.warnings if verdict else (),
+        comment=verdict.comment_head if verdict else "",
+        marked=verdict.marked if verdict else "",
+        sandbox_check=outcome.check if outcome else "",
+        sandbox_detail=outcome.detail if outcome else "",
+        note="; ".join(notes),
+    )
+
+
+# --- the command --------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the demo like Ctrl-C does, so the subprocesses and the sandbox are always stopped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _progress(err: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def run_demo(
+    web: bool = False,
+    as_json: bool = False,
+    *,
+    names: Sequence[str] | None = None,
+    confdir: Path | None = None,
+    workdir: Path | None = None,
+    open_browser: bool = True,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """The `apigw-doctor demo` command. 0: every verdict matched the sandbox; 1: some did not; 2: could not run."""
+    stdout = Console(file=out or sys.stdout, soft_wrap=False)
+    if not stdout.is_terminal:
+        stdout = Console(file=out or sys.stdout, width=130, soft_wrap=False)
+    stderr = Console(file=err or sys.stderr)
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="apigw-doctor-demo-"))
+    sb: Sandbox | None = None
+    web_proc: ProxyProcess | None = None
+    try:
+        with _sigterm_as_interrupt():
+            require_httpx()
+            scenarios = select(names)
+            from .sandbox.app import Sandbox
+
+            with _progress(stderr) as progress:
+                task = progress.add_task("starting the sandbox", total=len(scenarios) + 2)
+                sb = Sandbox.start()
+                progress.advance(task)
+
+                def step(text: str) -> None:
+                    if text not in ("starting mitmdump", "reading the verdicts back from the flow file"):
+                        progress.advance(task)
+                    progress.update(task, description=text)
+
+                run = run_scenarios(sb, workdir, names=[s.name for s in scenarios], confdir=confdir, step=step)
+                progress.advance(task)
+            _report(run, stdout, stderr, as_json=as_json, web=web)
+            code = 0 if run.ok else 1
+            if web:
+                web_proc = _serve_web(sb, run.flow_file, confdir or cli.certs_dir(), workdir, open_browser, stderr)
+                web_proc.wait()
+            return code
+    except KeyboardInterrupt:
+        stderr.print("[yellow]interrupted: stopping mitmproxy and the sandbox[/]")
+        return 130
+    except (DemoError, ProxyStartError) as e:
+        stderr.print(f"[bold red]apigw-doctor demo:[/] {e}", markup=True, highlight=False)
+        return 2
+    finally:
+        if web_proc is not None:
+            web_proc.stop()
+        if sb is not None:
+            sb.stop()
+
+
+def _report(run: DemoRun, stdout: Console, stderr: Console, *, as_json: bool, web: bool) -> None:
+    if as_json:
+        stdout.print_json(json.dumps(run.as_dict()))
+    else:
+        title = f"apigw-doctor demo: {len(run.rows)} sandbox scenarios through mitmdump ({run.seconds:.1f} s)"
+        stdout.print(results_table(run.rows, title))
+        colour = "green" if run.ok else "red"
+        stdout.print(f"[bold {colour}]{run.matched}/{len(run.rows)} verdicts match what the sandbox did.[/]")
+    problems = mismatch_lines(run.rows)
+    if problems:
+        stderr.print("[bold red]Verdicts that differ from what the sandbox did:[/]")
+        for line in problems:
+            stderr.print(f"  ✗ {line}", highlight=False, markup=False)
+        if run.log_file:
+            stderr.print(f"  mitmdump's log: {run.log_file}", highlight=False)
+    console = stderr if as_json else stdout
+    console.print(f"\nThe flows (with comments, markers and verdicts) are saved in {run.flow_file}", highlight=False)
+    if not web:
+        console.print("Explore them in mitmweb:", highlight=False)
+        console.print("  apigw-doctor demo --web    # the demo again, then mitmweb with its flows", highlight=False)
+        console.print(f"  apigw-doctor web -r {run.flow_file}", highlight=False)
+
+
+def _serve_web(sb: Sandbox, flow_file: Path, confdir: Path, workdir: Path, open_browser: bool, stderr: Console):
+    listen_port, web_port = free_port(8080), free_port(8081)
+    args = mitmweb_args(sb, flow_file, listen_port=listen_port, web_port=web_port, open_browser=open_browser)
+    proc = ProxyProcess(proxy_argv("mitmweb", confdir, args), workdir / "mitmweb.log")
+    with stderr.status("starting mitmweb with the demo's flows"):
+        proc.start(web=True)
+    host = sb.config.rest_apis[0].host
+    stderr.print(
+        f"\n[bold]mitmweb is running with the demo's flows:[/] {proc.web_url}\n"
+        "  Select a flow marked ⛔ and open its Comment tab; the request's content view is `apigw`.\n"
+        "  Command bar (Options → Display Command Bar): apigw.summary @all, apigw.explain @marked\n"
+        f"  Its proxy is http://127.0.0.1:{proc.port}, still wired to the sandbox; replayed flows get fresh verdicts.\n"
+        f"  curl -x http://127.0.0.1:{proc.port} --cacert {confdir / 'mitmproxy-ca-cert.pem'} "
+        f"https://{host}/prod/items\n"
+        f"  mitmweb's log: {proc.log_file}\n"
+        "Press Ctrl-C to stop mitmweb and the sandbox.",
+        highlight=False,
+    )
+    return proc

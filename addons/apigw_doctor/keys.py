@@ -1,0 +1,81 @@
+"""Signing keys from JWKS files (`apigw_jwks`), so the check chain can verify signatures offline.
+
+A spec is `PATH` or `POOL=PATH` (pool id, pool ARN or issuer URL, as in apigw_user_pools): naming the pool lets a
+verdict say which known pool a foreign `kid` belongs to. Keys are read once, in `configure`; no network I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+
+from .pools import parse_pool
+
+
+@dataclass(slots=True)
+class PoolKey:
+    issuer: str | None  # None: the file did not name its pool
+    key: jwt.PyJWK
+
+
+class KeyStore:
+    def __init__(self, keys: Iterable[tuple[str, PoolKey]] = ()) -> None:
+        self._by_kid: dict[str, list[PoolKey]] = {}
+        self._issuers: set[str] = set()
+        for kid, entry in keys:
+            self._by_kid.setdefault(kid, []).append(entry)
+            if entry.issuer:
+                self._issuers.add(entry.issuer)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_kid)
+
+    def lookup(self, kid: str) -> list[PoolKey]:
+        return self._by_kid.get(kid, [])
+
+    def knows_issuer(self, issuer: str | None) -> bool:
+        return issuer in self._issuers
+
+
+def load_keystore(specs: Iterable[str]) -> KeyStore:
+    """Raises ValueError naming the file and what is wrong with it."""
+    entries: list[tuple[str, PoolKey]] = []
+    for spec in specs:
+        issuer, path = _split(spec)
+        try:
+            document = json.loads(Path(path).expanduser().read_text())
+        except OSError as e:
+            raise ValueError(f"apigw_jwks: cannot read {path}: {e.strerror or e}") from e
+        except ValueError as e:
+            raise ValueError(f"apigw_jwks: {path} is not JSON: {e}") from e
+        keys = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(keys, list) or not keys:
+            raise ValueError(f'apigw_jwks: {path} has no "keys" list (expected a JWKS document)')
+        for item in keys:
+            try:
+                entries.append((str(item["kid"]), PoolKey(issuer, jwt.PyJWK.from_dict(item))))
+            except (KeyError, TypeError, jwt.PyJWTError) as e:
+                raise ValueError(f"apigw_jwks: {path}: unusable key {item.get('kid', '?')!r}: {e}") from e
+    return KeyStore(entries)
+
+
+def _split(spec: str) -> tuple[str | None, str]:
+    pool, sep, path = spec.partition("=")
+    if sep and not Path(spec).exists():
+        return parse_pool(pool), path
+    return None, spec
+
+
+def verify_signature(token_text: str, key: jwt.PyJWK, alg: str) -> bool | None:
+    """The signature alone (claims are judged by their own checks); None when it cannot be judged with this key."""
+    try:
+        jwt.api_jws.PyJWS().decode_complete(token_text, key.key, algorithms=[alg])
+    except jwt.InvalidSignatureError:
+        return False
+    except (jwt.PyJWTError, TypeError, ValueError):  # PyJWT raises TypeError for a key of another family
+        return None
+    return True
