@@ -1,0 +1,180 @@
+"""What the sandbox gateway serves: APIs, routes, authorizers, keys. Plain data; `default_config` builds the demo's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .issuer import M2M_CLIENT_ID, OTHER_CLIENT_ID, SERVER_CLIENT_ID, WEB_CLIENT_ID, Issuer, Pool
+from .sigv4 import Credentials
+from .verify import KeyRing
+
+RestAuth = Literal["none", "cognito", "lambda", "iam"]
+
+REST_API_ID = "abc123defg"
+EDGE_API_ID = "edge456hij"  # same routes, edge-optimized (CloudFront headers on every answer)
+HTTP_API_ID = "xyz987hgfe"
+# A second HTTP API with a `$default` route: with `$default` present no request can ever get the 404, so the
+# preflight-behind-authorizer case needs its own API (ref §5, AWSDOC http-api-cors.md).
+SPA_HTTP_API_ID = "spa789cors"
+FUNCTION_URL_ID = "abcdefghijklmnopqrstuvwxyz012345"
+COGNITO_DOMAIN_PREFIX = "sandbox"
+
+# Documentation-style keys (the AWS docs' example key id); they open nothing outside the sandbox.
+SANDBOX_CREDENTIALS = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+SANDBOX_API_KEY = "sandboxApiKey0123456789abcdefghijABCDEFGH"
+
+
+@dataclass(frozen=True, slots=True)
+class RestRoute:
+    method: str
+    path: str  # after the stage, e.g. "/items"
+    auth: RestAuth = "none"
+    scopes: tuple[str, ...] = ()  # method OAuth scopes (Cognito authorizer)
+    api_key: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RestApi:
+    api_id: str
+    routes: tuple[RestRoute, ...]
+    issuers: tuple[str, ...]  # the Cognito authorizer's user pools (as issuer URLs)
+    region: str = "us-east-1"
+    stages: tuple[str, ...] = ("prod",)
+    edge: bool = False
+    lambda_rejects: tuple[str, ...] = ("bob",)  # users the simulated Lambda authorizer answers "Unauthorized"
+
+    @property
+    def host(self) -> str:
+        return f"{self.api_id}.execute-api.{self.region}.amazonaws.com"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRoute:
+    route_key: str  # "GET /items", "ANY /x" or "$default"
+    auth: Literal["none", "jwt"] = "jwt"
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HttpApi:
+    api_id: str
+    routes: tuple[HttpRoute, ...]
+    issuer: str
+    audiences: tuple[str, ...]
+    region: str = "us-east-1"
+
+    @property
+    def host(self) -> str:
+        return f"{self.api_id}.execute-api.{self.region}.amazonaws.com"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionUrl:
+    url_id: str
+    auth_type: Literal["AWS_IAM", "NONE"] = "AWS_IAM"
+    region: str = "us-east-1"
+
+    @property
+    def host(self) -> str:
+        return f"{self.url_id}.lambda-url.{self.region}.on.aws"
+
+
+@dataclass(frozen=True, slots=True)
+class CognitoDomain:
+    prefix: str
+    pool_id: str
+    region: str = "us-east-1"
+
+    @property
+    def host(self) -> str:
+        return f"{self.prefix}.auth.{self.region}.amazoncognito.com"
+
+
+@dataclass
+class GatewayConfig:
+    rest_apis: list[RestApi] = field(default_factory=list)
+    http_apis: list[HttpApi] = field(default_factory=list)
+    function_urls: list[FunctionUrl] = field(default_factory=list)
+    cognito_domains: list[CognitoDomain] = field(default_factory=list)
+    pools: dict[str, Pool] = field(default_factory=dict)  # pools whose Cognito endpoints the sandbox serves
+    idp_regions: tuple[str, ...] = ("us-east-1",)  # serve cognito-idp.<region>.amazonaws.com for these
+    keyring: KeyRing = field(default_factory=KeyRing)  # issuer -> JWKS, for every authorizer
+    iam_keys: dict[str, str] = field(default_factory=dict)  # access key id -> secret
+    api_keys: tuple[str, ...] = ()
+    clock_offset: float = 0.0  # the gateway's clock = time.time() + offset (its Date header shows it)
+    max_outcomes: int = 10_000
+
+    def hosts(self) -> list[str]:
+        names = [a.host for a in self.rest_apis] + [a.host for a in self.http_apis]
+        names += [f.host for f in self.function_urls] + [d.host for d in self.cognito_domains]
+        return names + [f"cognito-idp.{r}.amazonaws.com" for r in self.idp_regions]
+
+
+def default_rest_routes() -> tuple[RestRoute, ...]:
+    return (
+        RestRoute("GET", "/items", "cognito"),
+        RestRoute("GET", "/orders", "cognito", scopes=("orders/read",)),
+        RestRoute("GET", "/lambda/items", "lambda"),
+        RestRoute("GET", "/iam/items", "iam"),
+        RestRoute("GET", "/keyed/items", "none", api_key=True),
+        RestRoute("GET", "/public", "none"),
+    )
+
+
+def default_config(issuer: Issuer, *, clock_offset: float = 0.0) -> GatewayConfig:
+    """The demo sandbox: one trusted pool; the other two pools exist only to mint wrong-issuer tokens."""
+    pool = issuer.pool
+    keyring = KeyRing()
+    for p in issuer.pools.values():
+        keyring.add(p.issuer, p.jwks)
+    routes = default_rest_routes()
+    return GatewayConfig(
+        rest_apis=[
+            RestApi(REST_API_ID, routes, issuers=(pool.issuer,)),
+            RestApi(EDGE_API_ID, routes, issuers=(pool.issuer,), edge=True),
+        ],
+        http_apis=[
+            HttpApi(
+                HTTP_API_ID,
+                (HttpRoute("GET /items"), HttpRoute("GET /admin", scopes=("admin/write",))),
+                issuer=pool.issuer,
+                audiences=(WEB_CLIENT_ID, SERVER_CLIENT_ID, M2M_CLIENT_ID),
+            ),
+            HttpApi(
+                SPA_HTTP_API_ID,
+                (HttpRoute("GET /items"), HttpRoute("$default")),
+                issuer=pool.issuer,
+                audiences=(WEB_CLIENT_ID,),
+            ),
+        ],
+        function_urls=[FunctionUrl(FUNCTION_URL_ID)],
+        cognito_domains=[CognitoDomain(COGNITO_DOMAIN_PREFIX, pool.pool_id)],
+        pools=dict(issuer.pools),
+        keyring=keyring,
+        iam_keys={SANDBOX_CREDENTIALS.access_key_id: SANDBOX_CREDENTIALS.secret_access_key},
+        api_keys=(SANDBOX_API_KEY,),
+        clock_offset=clock_offset,
+    )
+
+
+__all__ = [
+    "COGNITO_DOMAIN_PREFIX",
+    "EDGE_API_ID",
+    "FUNCTION_URL_ID",
+    "HTTP_API_ID",
+    "OTHER_CLIENT_ID",
+    "REST_API_ID",
+    "SANDBOX_API_KEY",
+    "SANDBOX_CREDENTIALS",
+    "SPA_HTTP_API_ID",
+    "CognitoDomain",
+    "FunctionUrl",
+    "GatewayConfig",
+    "HttpApi",
+    "HttpRoute",
+    "RestApi",
+    "RestRoute",
+    "default_config",
+    "default_rest_routes",
+]

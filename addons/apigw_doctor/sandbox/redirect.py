@@ -1,0 +1,68 @@
+"""mitmproxy addon: send connections for the sandbox's AWS host names to the local sandbox instead.
+
+Only the TCP address changes (in `server_connect`, before mitmproxy dials), so the URL, the Host header and the
+upstream SNI keep the AWS names (test-bed.md §5). mitmproxy must trust the sandbox CA:
+`--set ssl_verify_upstream_trusted_ca=<dir>/tls/ca.pem`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Sequence
+from typing import Optional
+
+from mitmproxy import ctx, exceptions
+from mitmproxy.proxy import server_hooks
+
+from .tls import SANDBOX_DNS_NAMES
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATTERNS: tuple[str, ...] = tuple(n for n in SANDBOX_DNS_NAMES if n != "localhost")
+
+
+def matches(host: str, patterns: Sequence[str]) -> bool:
+    host = host.lower().rstrip(".")
+    return any(fnmatch.fnmatchcase(host, p.lower()) for p in patterns)
+
+
+def parse_upstream(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"expected HOST:PORT, got {value!r}")
+    return host, int(port)
+
+
+class SandboxRedirect:
+    def __init__(self) -> None:
+        self.upstream: tuple[str, int] | None = None
+        self.patterns: tuple[str, ...] = DEFAULT_PATTERNS
+
+    def load(self, loader) -> None:  # type: ignore[no-untyped-def]
+        # Optional[str], as mitmproxy12-notes.md §0 lists it among the option types `--set` can parse.
+        upstream_type = Optional[str]  # noqa: UP045
+        loader.add_option("apigw_sandbox_upstream", upstream_type, None, "Send the sandbox's AWS hosts to HOST:PORT.")
+        loader.add_option(
+            "apigw_sandbox_hosts", Sequence[str], list(DEFAULT_PATTERNS), "Host patterns sent to the sandbox."
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "apigw_sandbox_upstream" in updated:
+            value = ctx.options.apigw_sandbox_upstream
+            try:
+                self.upstream = parse_upstream(value) if value else None
+            except ValueError as exc:
+                raise exceptions.OptionsError(str(exc)) from exc
+        if "apigw_sandbox_hosts" in updated:
+            self.patterns = tuple(ctx.options.apigw_sandbox_hosts)
+
+    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        address = data.server.address
+        if self.upstream is None or address is None or not matches(str(address[0]), self.patterns):
+            return
+        log.debug("sandbox: %s:%s -> %s:%s", address[0], address[1], *self.upstream)
+        data.server.address = self.upstream
+
+
+addons = [SandboxRedirect()]
