@@ -1,0 +1,598 @@
+"""Redaction that keeps what helps a ticket and leaves no usable secret.
+
+Kept: JWT headers and claims, `www-authenticate`, `x-amzn-ErrorType`/`x-amzn-errormessage`, request ids, Date,
+CloudFront headers, SigV4 scope (date, region, service, SignedHeaders), cookie names, 4-char API key and access key
+prefixes, and the raw shape of a damaged Authorization header (quotes, spaces, a doubled scheme), which is evidence.
+Removed: JWT signatures (replaced by `REDACTED-SIG-<fp>`), JWEs and opaque tokens, passwords, SECRET_HASH, client
+secrets, Basic credentials, cookie values, SigV4 signatures and security tokens, OAuth codes, Cognito sessions.
+
+`<fp>` is the first 10 hex digits of sha256 of the removed part, the engine's `tokens.fingerprint`: the same token
+gets the same tag everywhere, so requests can be matched without the token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote, unquote, unquote_plus
+
+from mitmproxy import http
+
+from ..model import METADATA_KEY
+from ..tokens import fingerprint
+
+REDACTION_VERSION = 1
+SANITIZED_BY = (
+    f"sanitized-by: apigw-doctor redact v{REDACTION_VERSION} "
+    "(JWT signatures -> REDACTED-SIG-<sha256 prefix>; JWEs, opaque tokens, passwords, secrets, cookie values, "
+    "SigV4 signatures and security tokens removed; API keys and access key ids cut to 4 chars)"
+)
+
+Context = Literal["json", "form", "query"]
+
+
+@dataclass(slots=True)
+class Redacted:
+    """A redacted copy of a flow (new id, `live=False`) and what was taken out of it, one line per removal."""
+
+    flow: http.HTTPFlow
+    removed: list[str] = field(default_factory=list)
+
+
+# Dotted runs of base64url: where JWS (3 segments) and JWE (5 segments) live. Each run is read segment by segment
+# (`_Scrubber.tokens`), so tokens glued to text or to each other are still found.
+_DOTTED_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)+")
+_LOOKS_LIKE_JWT = re.compile(r"e[wy][A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.")
+_JSON_START = re.compile(r"e[wy]")  # base64url of `{"`, `{ `, `{\n`, `{\r`, `{\t`
+_BEARER_RE = re.compile(r"(?i)\b(bearer)([\s:]+)([\"']?)(?!bearer\b)([A-Za-z0-9._~+/=-]+)")
+_BASIC_RE = re.compile(r"(?i)\b(basic)(\s+)([A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])")
+_SIGNATURE_RE = re.compile(r"(?i)\b((?:x-amz-)?signature\s*=\s*)([0-9a-f]{16,})\b")
+_ACCESS_KEY_RE = re.compile(r"\b(A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA))[A-Z0-9]{12,124}\b")
+# `"key": "value"`, `key=value`, `key: value`; the key is classified by `_classify` before anything is replaced.
+_KEY_VALUE_RE = re.compile(
+    r"(?<![A-Za-z0-9_.+/-])(?P<key>[A-Za-z][A-Za-z0-9_.-]{1,63})(?P<kq>[\"']?)(?P<sep>\s*[:=]\s*)(?P<vq>[\"']?)(?P<val>[^\s\"'&,;}<>]+)"
+)
+_PLACEHOLDER_RE = re.compile(
+    r"(?i)^(?:undefined|null|none|nil|nan|true|false|bearer|basic|token|jwt|id_?token|access_?token|"
+    r"\[object object\]|\$\{.*\}|\{\{.*\}\}|<.*>|%.*%|\$[A-Za-z_]\w*|"
+    r"your[_-]?(?:access[_-]?|id[_-]?)?token(?:[_-]?here)?|x+|\*+|\.+)$"
+)
+# Words that follow `token:` or `secret:` in a verdict line and are not secrets.
+_PROSE_WORDS = frozenset(
+    {"missing", "present", "absent", "empty", "expired", "invalid", "required", "sent", "none", "set", "unset"}
+)
+_STRICT_PLACEHOLDER_RE = re.compile(r"(?i)^(?:undefined|null|none|\[object object\]|\$\{[^}]*\}|\{\{[^}]*\}\})$")
+_SCHEMES_RE = re.compile(r"(?i)^[\s\"']*(?:(?:bearer|basic|token|jwt)\b[\s:]*)*")
+_AUTH_SCHEMES = frozenset(
+    {"bearer", "basic", "token", "jwt", "digest", "negotiate", "ntlm", "aws4-hmac-sha256", "hoba", "mutual", "dpop"}
+)
+# Parameters of Digest/SigV4-style headers that carry no secret.
+_SAFE_AUTH_PARAMS = frozenset({"signedheaders", "realm", "username", "uri", "algorithm", "qop", "nc", "scope"})
+
+# Headers that carry no secret and are evidence: kept as they are (after a text pass for stray JWTs).
+_KEEP_HEADERS = frozenset(
+    {
+        "www-authenticate",
+        "x-amzn-errortype",
+        "x-amzn-errormessage",
+        "x-amzn-requestid",
+        "x-amz-apigw-id",
+        "apigw-requestid",
+        "x-amzn-trace-id",
+        "x-amz-cf-id",
+        "x-amz-cf-pop",
+        "x-cache",
+        "via",
+        "date",
+        "x-amz-cognito-request-id",
+        "x-amz-request-id",
+        "x-amz-id-2",
+        "x-amz-date",
+        "x-amz-target",
+        "x-amz-content-sha256",
+        "x-amz-user-agent",
+        "host",
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "user-agent",
+        "accept",
+        "server",
+        "x-application-context",
+    }
+)
+_URL_HEADERS = frozenset({"location", "referer", "origin", "content-location", "x-forwarded-uri"})
+_SENSITIVE_HEADER_WORDS = ("auth", "token", "secret", "password", "session", "credential", "signature", "jwt", "key")
+
+
+def _b64url_json(segment: str) -> Any:
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        return json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _json_start(segment: str) -> int | None:
+    """Where a base64url JSON object begins in `segment` (0: the whole of it), or None."""
+    if isinstance(_b64url_json(segment), dict):
+        return 0
+    # A glued object is a JWT header or claims, a few KiB at most: looking further back only costs time.
+    for m in _JSON_START.finditer(segment, max(1, len(segment) - 16384)):
+        if len(segment) - m.start() >= 6 and isinstance(_b64url_json(segment[m.start() :]), dict):
+            return m.start()
+    return None
+
+
+def _norm(key: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", key.lower())
+
+
+# One-time codes that grant something (Cognito confirmation and MFA codes, OAuth codes); not `statusCode` & co.
+_SECRET_CODES = frozenset(
+    {
+        "confirmationcode",
+        "smsmfacode",
+        "softwaretokenmfacode",
+        "emailotpcode",
+        "smsotpcode",
+        "emailmfacode",
+        "mfacode",
+        "otpcode",
+        "totpcode",
+        "usercode",
+        "devicecode",
+        "authcode",
+        "authorizationcode",
+        "verificationcode",
+    }
+)
+
+
+def _classify(key: str, context: Context) -> str | None:
+    """What kind of secret a field named `key` holds, or None when its name says nothing."""
+    k = _norm(key)
+    if not k:
+        return None
+    if k in {"xapikey", "apikey", "apikeyvalue"}:
+        return "api-key"
+    if k in {"accesskeyid", "awsaccesskeyid"}:
+        return "access-key-id"
+    if k in {"xamzcredential", "credential"}:
+        return "sigv4-credential"
+    if k in {"authorization", "proxyauthorization"}:
+        return "authorization"
+    if "password" in k or "secret" in k or k in {"passwd", "pwd"}:
+        return "secret"
+    if k.endswith("token") or k in {"assertion", "clientassertion", "samlresponse", "jwt", "idtokenhint"}:
+        return "token"
+    if k in {"signature", "xamzsignature", "session", "codeverifier", "answer", "otp", "totp", "usercode"}:
+        return "secret"
+    if k in _SECRET_CODES:
+        return "secret"
+    # `code` is an OAuth authorization code in a form or a query, but an error code in most JSON bodies.
+    if k == "code" and context != "json":
+        return "secret"
+    return None
+
+
+def _is_placeholder(value: str) -> bool:
+    return not value.strip() or bool(_PLACEHOLDER_RE.match(value.strip()))
+
+
+def _already_redacted(value: str) -> bool:
+    return "REDACTED" in value
+
+
+def _token_like(value: str) -> bool:
+    """In free text, tell a credential from a word: long, and not an all-lower-case word or phrase."""
+    return len(value) >= 12 and not re.fullmatch(r"[a-z-]+", value)
+
+
+class _Scrubber:
+    """Applies the rules and records each removal as `<where>: <what>`."""
+
+    def __init__(self) -> None:
+        self.removed: list[str] = []
+
+    def note(self, where: str, what: str) -> None:
+        line = f"{where}: {what}" if where else what
+        if line not in self.removed:
+            self.removed.append(line)
+
+    def opaque(self, value: str, where: str, what: str = "opaque credential removed") -> str:
+        self.note(where, what)
+        return f"REDACTED-{fingerprint(value)}"
+
+    # --- free text -------------------------------------------------------------------------------------------
+
+    def text(self, value: str, where: str = "") -> str:
+        if not value:
+            return value
+        out = self.tokens(value, where)
+        out = _SIGNATURE_RE.sub(lambda m: self._sub(m, 2, where, "SigV4 signature removed"), out)
+        out = _ACCESS_KEY_RE.sub(lambda m: self._access_key(m.group(0), where), out)
+        out = _BEARER_RE.sub(lambda m: self._bearer_text(m, where), out)
+        out = _BASIC_RE.sub(lambda m: self._basic_text(m, where), out)
+        return _KEY_VALUE_RE.sub(lambda m: self._key_value(m, where), out)
+
+    def tokens(self, text: str, where: str) -> str:
+        """Every JWS loses its signature and every JWE goes, wherever they sit in `text`."""
+        if "ey" not in text and "ew" not in text:
+            return text
+        return _DOTTED_RE.sub(lambda m: self._chain(m.group(0), where), text)
+
+    def _chain(self, chain: str, where: str) -> str:
+        """Segment by segment. JSON objects (headers, claims) stay; the segment after a JWT header is the payload
+        slot (kept even when damaged); a non-JSON segment after claims is a signature and goes; a JWE header takes
+        its four segments with it. A JSON object glued to the end of a segment (the next token, with no separator)
+        is cut off and read as a segment of its own."""
+        if "ey" not in chain and "ew" not in chain:
+            return chain
+        segs = chain.split(".")
+        out: list[str] = []
+        after = ""  # "header": the previous segment was a JWT header; "claims": it was another JSON object
+        glued = False  # segs[i] was cut from the end of the previous segment: no dot before it
+        i = 0
+
+        def emit(text: str) -> None:
+            if glued and out:
+                out[-1] += text
+            else:
+                out.append(text)
+
+        while i < len(segs):
+            seg = segs[i]
+            if seg.startswith("REDACTED"):  # redacted before: redaction is idempotent
+                emit(seg)
+                i, glued, after = i + 1, False, ""
+                continue
+            obj = _b64url_json(seg)
+            if isinstance(obj, dict) and "enc" in obj:
+                parts = segs[i : i + 5]
+                cut = _json_start(parts[-1]) if len(parts) == 5 else None
+                if cut:
+                    parts[-1] = parts[-1][:cut]
+                self.note(where, "JWE removed")
+                emit(f"REDACTED-JWE-{fingerprint('.'.join(parts))}")
+                after = ""
+                if cut:
+                    segs[i + 4] = segs[i + 4][cut:]
+                    i, glued = i + 4, True
+                else:
+                    i, glued = i + 5, False
+                continue
+            if isinstance(obj, dict):
+                emit(seg)
+                is_header = after != "header" and ("alg" in obj or "typ" in obj or "kid" in obj)
+                after = "header" if is_header else "claims"
+            elif after == "header" and i + 1 < len(segs):
+                emit(seg)  # a payload we cannot read: evidence for `not-a-jwt`, and no secret
+                after = "claims"
+            else:
+                cut = _json_start(seg) if seg and obj is None else None
+                head = seg[:cut] if cut else seg
+                if after and head:
+                    self.note(where, "JWT signature removed")
+                    emit(f"REDACTED-SIG-{fingerprint(head)}")
+                else:
+                    emit(head)  # ordinary text, or the empty signature of `alg: none`
+                if cut:
+                    segs[i], glued, after = seg[cut:], True, ""
+                    continue
+                damaged_header = not after and seg.startswith("eyJ") and len(seg) >= 10 and "REDACTED" not in seg
+                after = "header" if damaged_header else ""
+            i, glued = i + 1, False
+        return ".".join(out)
+
+    def _sub(self, m: re.Match[str], group: int, where: str, what: str) -> str:
+        value = m.group(group)
+        self.note(where, what)
+        start, end = m.span(group)
+        base = m.start(0)
+        whole = m.group(0)
+        return whole[: start - base] + f"REDACTED-{fingerprint(value)}" + whole[end - base :]
+
+    def _access_key(self, key: str, where: str) -> str:
+        self.note(where, "access key id cut to 4 chars")
+        return f"{key[:4]}-REDACTED-{fingerprint(key)}"
+
+    def _bearer_text(self, m: re.Match[str], where: str) -> str:
+        token = m.group(4)
+        if _already_redacted(token) or _is_placeholder(token) or not _token_like(token):
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)}{m.group(3)}{self.opaque(token, where, 'opaque bearer token removed')}"
+
+    def _basic_text(self, m: re.Match[str], where: str) -> str:
+        try:
+            decoded = base64.b64decode(m.group(3), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return m.group(0)
+        if ":" not in decoded:
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)}{self._basic(m.group(3), where)}"
+
+    def _basic(self, credentials: str, where: str) -> str:
+        """Basic credentials go; the user name (for Cognito: the app client id) stays, as it is evidence."""
+        self.note(where, "Basic credentials removed")
+        try:
+            user = base64.b64decode(credentials + "=" * (-len(credentials) % 4)).decode("utf-8").partition(":")[0]
+        except (binascii.Error, ValueError):
+            user = ""
+        kept = f" (user {user})" if re.fullmatch(r"[\w.@+-]{1,128}", user) else ""
+        return f"REDACTED-{fingerprint(credentials)}{kept}"
+
+    def _key_value(self, m: re.Match[str], where: str) -> str:
+        value = m.group("val")
+        key = m.group("key").rsplit(".", 1)[-1]  # `AuthParameters.PASSWORD`: the last name says what it is
+        kind = _classify(key, "form")
+        if kind is None or kind == "authorization" or _already_redacted(value) or _is_placeholder(value):
+            return m.group(0)
+        if value.lower() in _PROSE_WORDS or (kind == "token" and not _token_like(value)):
+            return m.group(0)
+        if _norm(key) == "code" and "=" not in m.group("sep"):
+            return m.group(0)  # "status code: 403" in prose; an OAuth code travels as `code=...`
+        new = self.field_value(kind, value, f"{where} {m.group('key')}".strip())
+        return m.group(0)[: m.start("val") - m.start(0)] + new
+
+    # --- fields named by a key (JSON members, form fields, query parameters) -----------------------------------
+
+    def field(self, key: str, value: str, where: str, context: Context) -> str:
+        kind = _classify(key, context)
+        if kind is None:
+            return self.text(value, where)
+        return self.field_value(kind, value, where)
+
+    def field_value(self, kind: str, value: str, where: str) -> str:
+        if not value or _already_redacted(value):
+            return value
+        if kind == "authorization":
+            return self.credential(value, where)
+        if kind == "api-key":
+            return self.api_key(value, where)
+        if kind == "access-key-id":
+            return self._access_key(value, where) if len(value) > 4 else value
+        if kind == "sigv4-credential":
+            return self.sigv4_credential(value, where)
+        if kind == "token":
+            return value if _is_placeholder(value) else self.credential(value, where)
+        if _STRICT_PLACEHOLDER_RE.match(value):  # a password can look like anything but these
+            return value
+        return self.opaque(value, where, "secret removed")
+
+    def api_key(self, value: str, where: str) -> str:
+        if _is_placeholder(value) or _already_redacted(value):
+            return value
+        self.note(where, "API key cut to 4 chars")
+        return f"{value[:4]}...REDACTED-{fingerprint(value)}"
+
+    def sigv4_credential(self, value: str, where: str) -> str:
+        """`AKID/20240101/eu-west-1/execute-api/aws4_request`: the key id is cut, the scope kept."""
+        key, sep, scope = value.partition("/")
+        if not key or _already_redacted(key):
+            return value
+        return self._access_key(key, where) + sep + scope if len(key) > 4 else value
+
+    # --- headers -------------------------------------------------------------------------------------------
+
+    def credential(self, value: str, where: str) -> str:
+        """An Authorization-style value. Word by word, so quotes, spaces and a doubled scheme survive as evidence."""
+        value = self.tokens(value, where)
+        if _is_placeholder(_SCHEMES_RE.sub("", value).strip(" \"'")):
+            return value  # `Bearer [object Object]`, `Bearer ${token}`: evidence, not a secret
+        words = re.split(r"(\s+|,)", value)
+        previous = ""
+        for i, word in enumerate(words):
+            if not word or word.isspace() or word == ",":
+                continue
+            core = word.strip("\"'")
+            core = core.rstrip(",;:")
+            lead = word[: word.find(core)] if core else word
+            tail = word[len(lead) + len(core) :]
+            new = self._credential_word(core, previous, where)
+            words[i] = lead + new + tail
+            if core:
+                previous = core.lower()
+        return self.text("".join(words), where)
+
+    def _credential_word(self, core: str, previous: str, where: str) -> str:
+        low = core.lower()
+        scheme, colon, rest = core.partition(":")
+        if colon and scheme.lower() in _AUTH_SCHEMES:  # `Bearer:token`, damage worth keeping
+            return f"{scheme}:{self._credential_word(rest, scheme.lower(), where)}"
+        if not core or low in _AUTH_SCHEMES or _already_redacted(core) or _is_placeholder(core):
+            return core
+        if previous == "basic":
+            return self._basic(core, where)
+        name, eq, param = core.partition("=")
+        if eq and re.fullmatch(r"[A-Za-z][\w-]*", name) and param and param[0] != "=":  # not base64 padding
+            param_core = param.strip("\"'")
+            quote_ = param[: len(param) - len(param.lstrip("\"'"))]
+            if not param_core or name.lower() in _SAFE_AUTH_PARAMS or _already_redacted(param_core):
+                return core
+            if name.lower() == "credential":
+                return f"{name}={quote_}{self.sigv4_credential(param_core, where)}"
+            what = "SigV4 signature removed" if name.lower() == "signature" else f"{name} removed"
+            return f"{name}={quote_}{self.opaque(param_core, where, what)}"
+        return self.opaque(core, where, "opaque credential removed")
+
+    def cookie(self, value: str, where: str) -> str:
+        parts = value.split(";")
+        for i, part in enumerate(parts):
+            name, eq, val = part.partition("=")
+            if eq:
+                parts[i] = f"{name}={self._cookie_value(val, f'{where}[{name.strip()}]')}"
+        return ";".join(parts)
+
+    def set_cookie(self, value: str, where: str) -> str:
+        first, sep, attrs = value.partition(";")
+        name, eq, val = first.partition("=")
+        if not eq:
+            return value
+        return f"{name}={self._cookie_value(val, f'{where}[{name.strip()}]')}{sep}{attrs}"
+
+    def _cookie_value(self, value: str, where: str) -> str:
+        core = value.strip().strip('"')
+        if not core or _already_redacted(core) or _is_placeholder(core):
+            return value
+        if _LOOKS_LIKE_JWT.match(core):  # a token in a cookie keeps its claims, like anywhere else (`wrong-header`)
+            redacted = self.tokens(core, where)
+            if redacted != core:
+                return value.replace(core, redacted)
+        return self.opaque(core, where, "cookie value removed")
+
+    def url(self, value: str, where: str) -> str:
+        """A URL in a header: query and fragment (`#id_token=...` of the implicit grant) by field name."""
+        base, hash_, fragment = value.partition("#")
+        path, q, query = base.partition("?")
+        out = self.text(path, where) + q + self.query(query, where)
+        if hash_:
+            out += hash_ + (self.query(fragment, where) if "=" in fragment else self.text(fragment, where))
+        return out
+
+    def query(self, qs: str, where: str, context: Context = "query") -> str:
+        """`a=1&b=2`, field by field; untouched fields keep their exact encoding."""
+        if not qs:
+            return qs
+        plus = context == "form"
+        parts = qs.split("&")
+        for i, part in enumerate(parts):
+            raw_key, eq, raw_val = part.partition("=")
+            key = unquote_plus(raw_key) if plus else unquote(raw_key)
+            if not eq:
+                new = self.text(key, where)
+                if new != key:
+                    parts[i] = quote(new, safe="-_.~")
+                continue
+            val = unquote_plus(raw_val) if plus else unquote(raw_val)
+            new = self.field(key, val, f"{where}.{key}", context)
+            if new != val:
+                parts[i] = f"{raw_key}={quote(new, safe='-_.~')}"
+        return "&".join(parts)
+
+    def header(self, name: str, value: str, where: str) -> str:
+        low = name.lower()
+        where = f"{where}.{name}"
+        if low in _KEEP_HEADERS or low.startswith("access-control-") or low.startswith("x-amz-cf-"):
+            return self.text(value, where)
+        if low == "cookie":
+            return self.cookie(value, where)
+        if low == "set-cookie":
+            return self.set_cookie(value, where)
+        if low in _URL_HEADERS:
+            return self.url(value, where)
+        kind = _classify(name, "json")
+        if kind == "api-key":
+            return self.api_key(value.strip(), where)
+        if kind in {"authorization", "token", "secret"} or any(w in low for w in _SENSITIVE_HEADER_WORDS):
+            return self.credential(value, where)
+        if _LOOKS_LIKE_JWT.search(value) or re.search(r"(?i)^\s*[\"']?\s*(bearer|basic|aws4-hmac-sha256)\b", value):
+            return self.credential(value, where)
+        return self.text(value, where)
+
+    def headers(self, headers: http.Headers, where: str) -> None:
+        fields = []
+        for raw_name, raw_value in headers.fields:
+            name = raw_name.decode("utf-8", "surrogateescape")
+            value = raw_value.decode("utf-8", "surrogateescape")
+            new = self.header(name, value, where)
+            fields.append((raw_name, new.encode("utf-8", "surrogateescape")))
+        headers.fields = tuple(fields)
+
+    # --- bodies --------------------------------------------------------------------------------------------
+
+    def json_value(self, obj: Any, where: str, key: str | None = None) -> Any:
+        if isinstance(obj, dict):
+            return {k: self.json_value(v, f"{where}.{k}", str(k)) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self.json_value(v, f"{where}[{i}]", key) for i, v in enumerate(obj)]
+        if isinstance(obj, str):
+            return self.field(key, obj, where, "json") if key is not None else self.text(obj, where)
+        if isinstance(obj, int | float) and not isinstance(obj, bool) and key and _classify(key, "json") == "secret":
+            return self.opaque(str(obj), where, "secret removed")  # a numeric OTP or PIN
+        return obj
+
+    def body_text(self, text: str, content_type: str, where: str) -> str:
+        stripped = text.lstrip()
+        if "json" in content_type or stripped[:1] in {"{", "["}:
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict | list):
+                new = self.json_value(parsed, where)
+                if new == parsed:
+                    return text
+                indent = 2 if "\n" in stripped else None
+                separators = None if indent else (",", ":")
+                return json.dumps(new, indent=indent, separators=separators, ensure_ascii=False)
+        if "x-www-form-urlencoded" in content_type:
+            return self.query(text, where, "form")
+        return self.text(text, where)
+
+    def message(self, message: http.Message, where: str) -> None:
+        self.headers(message.headers, f"{where}.header")
+        if message.trailers:
+            self.headers(message.trailers, f"{where}.trailer")
+        if not message.raw_content:
+            return
+        try:
+            content = message.get_content(strict=True)
+        except ValueError:
+            # Bytes we cannot decode cannot be checked for secrets, so they go.
+            message.headers.pop("content-encoding", None)
+            message.content = b"[body removed by apigw-doctor: undecodable content-encoding]"
+            self.note(f"{where}.body", "undecodable body removed")
+            return
+        if not content:
+            return
+        text = content.decode("utf-8", "surrogateescape")
+        new = self.body_text(text, message.headers.get("content-type", "").lower(), f"{where}.body")
+        if new != text:
+            message.content = new.encode("utf-8", "surrogateescape")
+
+
+def redact_flow(flow: http.HTTPFlow) -> Redacted:
+    """A redacted copy of `flow`; the original is never touched."""
+    if not isinstance(flow, http.HTTPFlow):
+        raise TypeError(f"expected an HTTPFlow, got {type(flow).__name__}")
+    copy = flow.copy()
+    s = _Scrubber()
+    request = copy.request
+    path, q, query = request.path.partition("?")
+    request.path = s.text(path, "request.path") + q + s.query(query, "request.query")
+    s.message(request, "request")
+    if copy.response is not None:
+        s.message(copy.response, "response")
+    if copy.websocket is not None:
+        for i, msg in enumerate(copy.websocket.messages):
+            text = msg.content.decode("utf-8", "surrogateescape")
+            new = s.body_text(text, "", f"websocket[{i}]")
+            if new != text:
+                msg.content = new.encode("utf-8", "surrogateescape")
+    if copy.error is not None:
+        copy.error.msg = s.text(copy.error.msg, "error")
+    if copy.comment:
+        copy.comment = s.text(copy.comment, "comment")
+    meta = flow.metadata.get(METADATA_KEY)
+    copy.metadata = {METADATA_KEY: redact_value(meta)} if meta is not None else {}
+    return Redacted(copy, s.removed)
+
+
+def redact_text(text: str) -> str:
+    """Strip JWT signatures and anything shaped like a secret from a log line, comment or message."""
+    return _Scrubber().text(text)
+
+
+def redact_value(obj: Any) -> Any:
+    """A JSON-like value (the metadata dict, a parsed body) with every secret-bearing member redacted."""
+    return _Scrubber().json_value(obj, "")
+
+
+def sanitized_by(removed: list[str] | tuple[str, ...] = ()) -> str:
+    """The marker line for a HAR `log.comment` or a report footer."""
+    return f"{SANITIZED_BY}; {len(removed)} item(s) removed"
