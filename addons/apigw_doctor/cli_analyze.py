@@ -54,6 +54,25 @@ def read_flows(path: Path) -> list[http.HTTPFlow]:
         ) from None
 
 
+def credentials_stripped(path: Path) -> bool:
+    """A Chrome (or Edge) HAR that holds no Authorization or Cookie header at all: the default, sanitized export.
+
+    Chrome's sanitized export leaves no marker; it just drops those headers. So judge the file as a whole.
+    """
+    try:
+        with path.open("rb") as fp:
+            if fp.read(1) not in (b"{", b"\xef"):
+                return False
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+        log = document["log"]
+        if log.get("creator", {}).get("name") != "WebInspector":
+            return False
+        names = {h.get("name", "").lower() for e in log.get("entries", []) for h in e["request"].get("headers", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return not names & {"authorization", "cookie"}
+
+
 def analyze(files: list[str], specs: list[str], *, as_json: bool, evidence: str | None, show_all: bool) -> int:
     knowledge = knowledge_from(specs)
     err = Console(stderr=True, highlight=False)
@@ -67,10 +86,16 @@ def analyze(files: list[str], specs: list[str], *, as_json: bool, evidence: str 
             err.print(f"[red]apigw-doctor:[/red] {e}", markup=True, highlight=False)
             unreadable += 1
             continue
+        stripped = credentials_stripped(Path(name))
         if not as_json:
             err.print(f"[dim]{name}: {len(flows)} HTTP flows[/dim]")
+            if stripped:
+                err.print(
+                    "[yellow]This HAR holds no Authorization or Cookie header: Chrome's sanitized export drops "
+                    "them. Token checks are skipped; export 'with sensitive data' for a full diagnosis.[/yellow]"
+                )
         for f in flows:
-            diagnosis = diagnose_flow(f, knowledge)
+            diagnosis = diagnose_flow(f, knowledge, credentials_stripped=stripped)
             if diagnosis is None:
                 learn_from_flow(f, knowledge)
             else:

@@ -16,6 +16,7 @@ from . import cli
 SANDBOX_SCRIPT = cli.ADDON_SCRIPT.with_name("apigw_doctor_sandbox.py")
 PROXY_LISTENING = re.compile(r"HTTP\(S\) proxy listening at \S+?:(\d+)")
 WEB_LISTENING = re.compile(r"Web server listening at (http://\S+)")
+STARTUP_ERROR = re.compile(r"error in script|Errors? logged during startup")
 
 
 class ProxyStartError(RuntimeError):
@@ -93,6 +94,7 @@ class ProxyProcess:
             if proxy and (page or not web):
                 self.port = int(proxy[1])
                 self.web_url = page[1] if page else ""
+                self._startup_errors(text)
                 return self
             if self._proc.poll() is not None:
                 raise ProxyStartError(self._failure(f"exited with code {self._proc.returncode}"))
@@ -100,6 +102,18 @@ class ProxyProcess:
                 self.stop()
                 raise ProxyStartError(self._failure(f"did not start listening within {timeout:.0f} s"))
             time.sleep(0.05)
+
+    def _startup_errors(self, text: str, grace: float = 0.4) -> None:
+        """mitmproxy logs "listening" before it exits for an error logged at startup (a bad `--set`, a broken
+        script): wait for that exit when the log shows such an error, else give it a short grace period."""
+        assert self._proc is not None
+        try:
+            self._proc.wait(5 if STARTUP_ERROR.search(text) else grace)
+        except subprocess.TimeoutExpired:
+            if not STARTUP_ERROR.search(self.output):
+                return
+            self.stop()
+        raise ProxyStartError(self._failure(f"exited with code {self._proc.returncode} during startup"))
 
     def _failure(self, what: str) -> str:
         name = Path(self.argv[0]).name

@@ -10,7 +10,7 @@ from typing import Any
 
 from .causes import CATALOGUE
 from .checks import CheckContext
-from .model import Confidence, Diagnosis, Finding
+from .model import STRIPPED, Confidence, Diagnosis, Finding
 from .pools import split_cognito_issuer
 from .signals import GENERIC, Signal
 from .timefmt import ago, clock, utc
@@ -36,6 +36,11 @@ RANK = (
     "wrong-token-type",
     "missing-scope",
     "wrong-audience",
+)
+_STRIPPED_NOTE = (
+    "this HAR was exported without credentials (Chrome's default, sanitized export drops Authorization and "
+    "cookies), so the token cannot be checked: export again with sensitive data and analyse it locally, or "
+    "decode the token with `apigw-doctor token`"
 )
 _LOWER: dict[Confidence, Confidence] = {"high": "medium", "medium": "low", "low": "low"}
 
@@ -85,6 +90,8 @@ def _choose(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) ->
             return cause, confidence, lead
     if signal.fallback:
         return signal.fallback, signal.confidence, None
+    if ctx.credential.location == STRIPPED:
+        return "unexplained", "low", None
     if ctx.profile == "lambda":
         return "authorizer-rejected", "medium", None
     return "authorizer-rejected", "low", None
@@ -110,6 +117,8 @@ def _summary(cause: str, ctx: CheckContext, lead: Finding | None, signal: Signal
     parts = []
     if signal.cause != GENERIC and signal.note:
         parts.append(signal.note)  # the gateway's own words name the cause: say that first
+    if ctx.credential.location == STRIPPED and cause == "unexplained":
+        parts.append(_STRIPPED_NOTE)
     if lead is not None:
         parts.append(f"{lead.id}: expected {lead.expected}, got {lead.actual}")
         if lead.note:

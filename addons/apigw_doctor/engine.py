@@ -11,7 +11,7 @@ from .checks import PROFILES, CheckContext, check_expiry
 from .credential import find_credential
 from .diagnosis import FlowFacts, diagnose
 from .knowledge import Expectations, Knowledge
-from .model import Credential, Diagnosis, Finding, Profile, Reply, Target, Token
+from .model import STRIPPED, Credential, Diagnosis, Finding, Profile, Reply, Target, Token
 from .pools import split_cognito_issuer
 from .reply import read_reply
 from .signals import Signal, read_signal
@@ -21,8 +21,12 @@ from .tokens import decode_token
 _COGNITO_SURFACES = ("cognito-oauth", "cognito-idp")
 
 
-def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> Diagnosis | None:
-    """The verdict for a flow to a watched host, or None (unwatched, no response, or nothing to say)."""
+def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stripped: bool = False) -> Diagnosis | None:
+    """The verdict for a flow to a watched host, or None (unwatched, no response, or nothing to say).
+
+    `credentials_stripped`: the capture removed Authorization and cookies (a sanitized HAR), so a missing
+    credential proves nothing.
+    """
     request = flow.request
     host = request.pretty_host
     found = knowledge.hosts.match(host)
@@ -40,6 +44,8 @@ def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> Diagnosis | None
         credential = find_credential(request_headers, query, cookies, expectations.identity_header)
     if credential.kind == "missing" and target.surface == "cognito-idp":
         credential = _access_token_in_body(request) or credential
+    if credential.kind == "missing" and credentials_stripped:
+        credential = Credential("missing", STRIPPED, api_key_sent=credential.api_key_sent)
     token = decode_token(credential.token) if credential.kind in ("jwt", "jwe") and credential.token else None
     reply = read_reply(response.status_code, response_headers, _body(response))
     http_api = is_http_api(target, response_headers)

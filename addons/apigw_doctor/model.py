@@ -18,6 +18,8 @@ Result = Literal["pass", "fail", "warn", "skip"]
 Confidence = Literal["high", "medium", "low"]
 Profile = Literal["cognito", "jwt", "lambda", "iam", "none"]
 
+# Credential.location when the capture itself dropped the credential headers (Chrome's sanitized HAR export).
+STRIPPED = "stripped-by-export"
 METADATA_KEY = "apigw_doctor"  # flow.metadata[METADATA_KEY] holds `Diagnosis.as_metadata()` (DESIGN.md contract)
 
 

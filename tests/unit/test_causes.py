@@ -430,3 +430,11 @@ def test_http_api_403_with_a_valid_looking_token_points_at_route_scopes():
     forbidden = (403, {}, b'{"message":"Forbidden"}')
     d = verdict(flow(forbidden, host=HTTP_HOST, path="/admin", request_headers=auth(mint(use="access"))))
     assert (d.cause, d.confidence) == ("missing-scope", "low")
+
+
+def test_sanitized_export_does_not_claim_a_missing_credential():
+    d = diagnose_flow(flow(REST_401), Knowledge(), credentials_stripped=True)
+    assert d is not None and (d.cause, d.confidence) == ("unexplained", "low")
+    assert "sanitized" in d.summary
+    d = diagnose_flow(flow(MISSING_AUTH_TOKEN, path="/prod/nope"), Knowledge(), credentials_stripped=True)
+    assert d is not None and d.cause == "route-not-found"  # the gateway's own words still decide
