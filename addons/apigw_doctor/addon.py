@@ -51,10 +51,9 @@ class ApiGwDoctor:
                 learn_from_flow(flow, self.knowledge)
                 return
             annotate(flow, diagnosis)
+            log_verdict(diagnosis)
         except Exception as e:  # contain our own failures: the flow goes on untouched
             self._log_failure(flow, e)
-            return
-        log_verdict(diagnosis)
 
     def _log_failure(self, flow: http.HTTPFlow, error: Exception) -> None:
         key = type(error).__name__

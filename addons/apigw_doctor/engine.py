@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from mitmproxy import http
 
+from . import safejson
 from .checks import PROFILES, CheckContext, check_expiry
 from .credential import find_credential
 from .diagnosis import FlowFacts, diagnose
@@ -35,7 +35,7 @@ def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stri
     response = flow.response
     expectations = knowledge.expectations
     request_headers, response_headers = header_dict(request.headers), header_dict(response.headers)
-    path = request.path
+    path = safejson.clean_text(request.path)
     target = resolve_target(found, host, path, request_headers, response_headers)
     if expectations.identity_header in request_headers:  # the usual case: no need to parse query and cookies
         credential = find_credential(request_headers, (), (), expectations.identity_header)
@@ -123,7 +123,7 @@ def header_dict(headers: http.Headers) -> dict[str, str]:
     for name, value in headers.fields:
         key = name.decode("latin-1").lower()
         if key not in result:
-            result[key] = value.decode("utf-8", "surrogateescape")
+            result[key] = value.decode("utf-8", "backslashreplace")  # never a lone surrogate in a verdict
     return result
 
 
@@ -150,8 +150,8 @@ def _access_token_in_body(request: http.Request) -> Credential | None:
     if not body or len(body) > 64 * 1024 or body.lstrip()[:1] != b"{":
         return None
     try:
-        parsed = json.loads(body)
-    except ValueError:
+        parsed = safejson.loads(body)
+    except (ValueError, RecursionError):
         return None
     value = parsed.get("AccessToken") if isinstance(parsed, Mapping) else None
     if isinstance(value, str) and value.count(".") == 2:

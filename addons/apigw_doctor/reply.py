@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
-from . import wire
+from . import safejson, wire
 from .model import Reply
 
 _MAX_BODY = 64 * 1024  # gateway error bodies are tiny; never parse a large payload
@@ -49,8 +48,8 @@ def _parse_json_body(body: bytes | None) -> dict | None:
     if not body or len(body) > _MAX_BODY or body.lstrip()[:1] != b"{":
         return None
     try:
-        parsed = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        parsed = safejson.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return parsed if isinstance(parsed, dict) else None
 
@@ -82,9 +81,9 @@ def parse_www_authenticate(value: str) -> dict[str, str]:
     if not value:
         return {}
     result: dict[str, str] = {}
-    head = value.strip().split(None, 1)[0]
-    if "=" not in head:
-        result[""] = head.rstrip(",")
+    words = value.strip().split(None, 1)
+    if words and "=" not in words[0]:
+        result[""] = words[0].rstrip(",")
     for name, param in _WWW_AUTH_PARAM.findall(value):
         result[name.lower()] = param
     return result

@@ -9,10 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 from typing import Any
 
+from . import safejson
 from .model import Token
 
 
@@ -81,6 +81,6 @@ def _decode_json(segment: str) -> Any:
     except (binascii.Error, ValueError):
         return _DecodeError("not valid base64url (truncated?)")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        return _DecodeError("decodes, but not to JSON (truncated or corrupted)")
+        return safejson.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _DecodeError("decodes, but not to JSON we can trust (truncated, corrupted, or absurd numbers)")
