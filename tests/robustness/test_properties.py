@@ -25,58 +25,9 @@ from mitmproxy.io import tnetstring
 from apigw_doctor.addon import ApiGwDoctor
 from apigw_doctor.engine import diagnose_flow
 from apigw_doctor.knowledge import Knowledge
+from tests.design_contract import DESIGN_CAUSES, DESIGN_WARNINGS
 from tests.robustness.robust_flows import b64url, flow
 
-# The cause catalogue, copied from DESIGN.md ("Cause catalogue (stable codes)"): the contract, not the code.
-DESIGN_CAUSES = frozenset(
-    [
-        "missing-credential",
-        "wrong-header",
-        "malformed-header",
-        "placeholder-token",
-        "not-a-jwt",
-        "refresh-token-sent",
-        "token-expired",
-        "token-not-yet-valid",
-        "wrong-issuer",
-        "wrong-token-type",
-        "missing-scope",
-        "wrong-audience",
-        "bad-signature",
-        "unknown-key",
-        "unsupported-algorithm",
-        "route-not-found",
-        "sigv4-expected",
-        "sigv4-signature-mismatch",
-        "sigv4-clock-skew",
-        "sigv4-bad-credentials",
-        "iam-denied",
-        "resource-policy-denied",
-        "authorizer-denied",
-        "authorizer-rejected",
-        "authorizer-error",
-        "api-key-rejected",
-        "gateway-forbidden",
-        "cors-preflight-blocked",
-        "unexplained",
-        "oauth-wrong-content-type",
-        "oauth-invalid-client",
-        "oauth-invalid-grant",
-        "oauth-unauthorized-client",
-        "oauth-invalid-request",
-        "oauth-unsupported-grant-type",
-        "oauth-invalid-scope",
-        "oauth-redirect-mismatch",
-        "cognito-secret-hash",
-        "cognito-bad-credentials",
-        "cognito-token-expired",
-        "cognito-token-revoked",
-        "cognito-missing-scope",
-    ]
-)
-DESIGN_WARNINGS = frozenset(
-    ["expires-soon", "stale-token-after-refresh", "cors-headers-missing", "revoked-token-accepted"]
-)
 CONFIDENCES = ("high", "medium", "low")
 # ~200 examples keep the suite fast; APIGW_FUZZ_EXAMPLES=5000 for a longer hunt.
 SETTINGS = settings(

@@ -10,59 +10,13 @@ from apigw_doctor.credential import find_credential
 from apigw_doctor.reply import parse_www_authenticate, read_reply
 from apigw_doctor.target import HostMatcher, resolve_target
 from apigw_doctor.tokens import decode_token
+from tests.design_contract import DESIGN_CAUSES, DESIGN_WARNINGS
 
 from .builders import mint
 
-# The stable codes of DESIGN.md's cause catalogue (a contract: change only on purpose).
-DESIGN_CODES = [
-    "missing-credential",
-    "wrong-header",
-    "malformed-header",
-    "placeholder-token",
-    "not-a-jwt",
-    "refresh-token-sent",
-    "token-expired",
-    "token-not-yet-valid",
-    "wrong-issuer",
-    "wrong-token-type",
-    "missing-scope",
-    "wrong-audience",
-    "bad-signature",
-    "unknown-key",
-    "unsupported-algorithm",
-    "route-not-found",
-    "sigv4-expected",
-    "sigv4-signature-mismatch",
-    "sigv4-clock-skew",
-    "sigv4-bad-credentials",
-    "iam-denied",
-    "resource-policy-denied",
-    "authorizer-denied",
-    "authorizer-rejected",
-    "authorizer-error",
-    "api-key-rejected",
-    "gateway-forbidden",
-    "cors-preflight-blocked",
-    "unexplained",
-    "oauth-wrong-content-type",
-    "oauth-invalid-client",
-    "oauth-invalid-grant",
-    "oauth-unauthorized-client",
-    "oauth-invalid-request",
-    "oauth-unsupported-grant-type",
-    "oauth-invalid-scope",
-    "oauth-redirect-mismatch",
-    "cognito-secret-hash",
-    "cognito-bad-credentials",
-    "cognito-token-expired",
-    "cognito-token-revoked",
-    "cognito-missing-scope",
-]
-DESIGN_WARNINGS = ["expires-soon", "stale-token-after-refresh", "cors-headers-missing", "revoked-token-accepted"]
-
 
 def test_catalogue_has_every_design_code_with_title_explanation_and_fix():
-    assert sorted(CATALOGUE) == sorted(DESIGN_CODES)
+    assert sorted(CATALOGUE) == sorted(DESIGN_CAUSES)
     for cause in CATALOGUE.values():
         assert cause.title and cause.explanation and cause.fix, cause.code
     assert sorted(WARNINGS) == sorted(DESIGN_WARNINGS)
