@@ -14,7 +14,7 @@ from mitmproxy.hooks import UpdateHook
 
 from . import options
 from .causes import WARNINGS
-from .engine import diagnose_flow, learn_from_flow
+from .engine import diagnose_flow, observe_flow
 from .knowledge import Knowledge
 from .model import METADATA_KEY, Diagnosis
 from .render import MARK_FAILURE, MARK_WARNING, comment, render_text
@@ -46,9 +46,8 @@ class ApiGwDoctor:
 
     def response(self, flow: http.HTTPFlow) -> None:
         try:
-            diagnosis = diagnose_flow(flow, self.knowledge)
+            diagnosis = observe_flow(flow, self.knowledge)
             if diagnosis is None:
-                learn_from_flow(flow, self.knowledge)
                 return
             annotate(flow, diagnosis)
             log_verdict(diagnosis)
@@ -88,7 +87,22 @@ def _comment_without_ours(text: str, ours: dict | None) -> str:
 
 def log_verdict(diagnosis: Diagnosis) -> None:
     level = logging.WARNING if diagnosis.cause else logging.INFO
-    logger.log(level, render_text(diagnosis))
+    logger.log(level, "%s", _Rendered(diagnosis))
+
+
+class _Rendered:
+    """Renders the verdict when a log handler formats it, once: mitmproxy formats each record up to twice."""
+
+    __slots__ = ("_diagnosis", "_text")
+
+    def __init__(self, diagnosis: Diagnosis) -> None:
+        self._diagnosis = diagnosis
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = render_text(self._diagnosis)
+        return self._text
 
 
 class DoctorCommands:

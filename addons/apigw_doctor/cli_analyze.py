@@ -14,7 +14,7 @@ from rich.table import Table
 
 from . import options
 from .addon import annotate
-from .engine import diagnose_flow, learn_from_flow
+from .engine import observe_flow
 from .knowledge import Knowledge
 from .model import Diagnosis
 from .render import safe_url, verdict_renderable
@@ -95,10 +95,8 @@ def analyze(files: list[str], specs: list[str], *, as_json: bool, evidence: str 
                     "them. Token checks are skipped; export 'with sensitive data' for a full diagnosis.[/yellow]"
                 )
         for f in flows:
-            diagnosis = diagnose_flow(f, knowledge, credentials_stripped=stripped)
-            if diagnosis is None:
-                learn_from_flow(f, knowledge)
-            else:
+            diagnosis = observe_flow(f, knowledge, credentials_stripped=stripped)
+            if diagnosis is not None:
                 annotate(f, diagnosis)  # our copy, read from a file: the same annotation the live addon makes
                 if diagnosis.cause:
                     diagnosed.append((f, diagnosis))

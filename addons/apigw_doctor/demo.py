@@ -266,6 +266,9 @@ def run_demo(
             if not web:
                 explore_hint(run, info, confdir)
                 return code
+            info.print(
+                f"\nThe flows (with comments, markers and verdicts) are saved in {run.flow_file}", highlight=False
+            )
             if open_browser is None:
                 open_browser = stdout.is_terminal
             web_proc = serve_web(sb, run.flow_file, confdir or cli.certs_dir(), workdir, open_browser=open_browser)
@@ -306,8 +309,12 @@ def report_mismatches(run: DemoRun, console: Console) -> None:
         console.print(f"  mitmdump's log: {run.log_file}", highlight=False)
 
 
-def explore_hint(run: DemoRun, console: Console, confdir: Path | None = None) -> None:
+def saved_hint(run: DemoRun, console: Console) -> None:
     console.print(f"\nThe flows (with comments, markers and verdicts) are saved in {run.flow_file}", highlight=False)
+
+
+def explore_hint(run: DemoRun, console: Console, confdir: Path | None = None) -> None:
+    saved_hint(run, console)
     console.print("Explore them in mitmweb:", highlight=False)
     console.print("  apigw-doctor demo --web    # the demo again, then mitmweb with its flows", highlight=False)
     console.print("  " + shlex.join(mitmweb_command(run.flow_file, confdir)), highlight=False)

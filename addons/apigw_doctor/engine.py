@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from mitmproxy import http
 
@@ -15,10 +16,23 @@ from .model import STRIPPED, Credential, Diagnosis, Finding, Profile, Reply, Tar
 from .pools import split_cognito_issuer
 from .reply import read_reply
 from .signals import Signal, read_signal
-from .target import is_http_api, resolve_target
+from .target import HostMatch, is_http_api, resolve_target
 from .tokens import decode_token
 
 _COGNITO_SURFACES = ("cognito-oauth", "cognito-idp")
+# How far the proxy's clock may be from the gateway's before the success fast path could miss a warning.
+_CLOCK_SLACK = 3600
+
+
+@dataclass(slots=True)
+class _Request:
+    """What the request side says, computed once per flow and shared by diagnosis and learning."""
+
+    target: Target
+    request_headers: dict[str, str]
+    response_headers: dict[str, str]
+    credential: Credential
+    token: Token | None
 
 
 def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stripped: bool = False) -> Diagnosis | None:
@@ -27,59 +41,89 @@ def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stri
     `credentials_stripped`: the capture removed Authorization and cookies (a sanitized HAR), so a missing
     credential proves nothing.
     """
-    request = flow.request
-    host = request.pretty_host
-    found = knowledge.hosts.match(host)
-    if found is None or flow.response is None:
+    seen = _read_request(flow, knowledge, credentials_stripped)
+    return None if seen is None else _diagnose(flow, knowledge, seen)
+
+
+def observe_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stripped: bool = False) -> Diagnosis | None:
+    """What the addon and `analyze` do for each flow, in order: diagnose it, and learn from it if it succeeded."""
+    seen = _read_request(flow, knowledge, credentials_stripped)
+    if seen is None:
         return None
-    response = flow.response
-    expectations = knowledge.expectations
+    assert flow.response is not None
+    if 200 <= flow.response.status_code < 300 and seen.target.surface not in _COGNITO_SURFACES:
+        _learn(knowledge, flow.request.method, seen)
+        if not _may_expire_soon(seen.token, flow.request.timestamp_start, knowledge):
+            return None  # the common case, kept cheap: a success with nothing to warn about
+    return _diagnose(flow, knowledge, seen)
+
+
+def learn_from_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> None:
+    """Remember what a successful call to a watched API sent, as the baseline for later failures."""
+    seen = _read_request(flow, knowledge, False)
+    ok = flow.response is not None and 200 <= flow.response.status_code < 300
+    if seen is not None and ok and seen.target.surface not in _COGNITO_SURFACES:
+        _learn(knowledge, flow.request.method, seen)
+
+
+def watched(request: http.Request, knowledge: Knowledge) -> HostMatch | None:
+    """The cheap first test every flow meets: the raw Host/authority, not mitmproxy's parsed `pretty_host`."""
+    return knowledge.hosts.match(request.host_header or request.host)
+
+
+def _read_request(flow: http.HTTPFlow, knowledge: Knowledge, credentials_stripped: bool) -> _Request | None:
+    request, response = flow.request, flow.response
+    found = watched(request, knowledge)
+    if found is None or response is None:
+        return None
+    identity_header = knowledge.expectations.identity_header
     request_headers, response_headers = header_dict(request.headers), header_dict(response.headers)
-    path = safejson.clean_text(request.path)
-    target = resolve_target(found, host, path, request_headers, response_headers)
-    if expectations.identity_header in request_headers:  # the usual case: no need to parse query and cookies
-        credential = find_credential(request_headers, (), (), expectations.identity_header)
+    target = resolve_target(found, found.host, safejson.clean_text(request.path), request_headers, response_headers)
+    if identity_header in request_headers:  # the usual case: no need to parse query and cookies
+        credential = find_credential(request_headers, (), (), identity_header)
     else:
         query, cookies = request.query.items(multi=True), request.cookies.items(multi=True)
-        credential = find_credential(request_headers, query, cookies, expectations.identity_header)
+        credential = find_credential(request_headers, query, cookies, identity_header)
     if credential.kind == "missing" and target.surface == "cognito-idp":
         credential = _access_token_in_body(request) or credential
     if credential.kind == "missing" and credentials_stripped:
         credential = Credential("missing", STRIPPED, api_key_sent=credential.api_key_sent)
     token = decode_token(credential.token) if credential.kind in ("jwt", "jwe") and credential.token else None
-    reply = read_reply(response.status_code, response_headers, _body(response))
-    http_api = is_http_api(target, response_headers)
-    signal = read_signal(target, reply, credential, request.method.upper(), http_api)
+    return _Request(target, request_headers, response_headers, credential, token)
+
+
+def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: _Request) -> Diagnosis | None:
+    request, response = flow.request, flow.response
+    assert response is not None
+    expectations, target, credential, token = knowledge.expectations, seen.target, seen.credential, seen.token
+    reply = read_reply(response.status_code, seen.response_headers, _body(response))
+    http_api = is_http_api(target, seen.response_headers)
+    method = request.method.upper()
+    signal = read_signal(target, reply, credential, method, http_api)
     profile = choose_profile(target, credential, token, reply, signal, expectations, http_api)
     now = reply.date if reply.date is not None else request.timestamp_start
     api_key = _api_key(target)
     baseline = knowledge.baseline
     ctx = CheckContext(
         target, credential, token, reply, profile, now, expectations,
-        baseline.api(api_key), baseline.route(_route_key(api_key, request.method, target)), knowledge.keys,
+        baseline.api(api_key), baseline.route(_route_key(api_key, method, target)), knowledge.keys,
     )  # fmt: skip
-    findings = _run(ctx)
-    facts = FlowFacts(
-        request.method.upper(), path.split("?", 1)[0], request.timestamp_start, "origin" in request_headers
-    )
-    return diagnose(ctx, findings, signal, facts)
+    facts = FlowFacts(method, target.path, request.timestamp_start, "origin" in seen.request_headers)
+    return diagnose(ctx, _run(ctx), signal, facts)
 
 
-def learn_from_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> None:
-    """Remember what a successful call to a watched API sent, as the baseline for later failures."""
-    response = flow.response
-    if response is None or not 200 <= response.status_code < 300:
-        return
-    request = flow.request
-    found = knowledge.hosts.match(request.pretty_host)
-    if found is None or found.surface in _COGNITO_SURFACES:
-        return
-    request_headers = header_dict(request.headers)
-    target = resolve_target(found, request.pretty_host, request.path, request_headers, header_dict(response.headers))
-    credential = find_credential(request_headers, (), (), knowledge.expectations.identity_header)
-    token = decode_token(credential.token) if credential.kind == "jwt" and credential.token else None
-    api_key = _api_key(target)
-    knowledge.baseline.learn(api_key, _route_key(api_key, request.method, target), credential, token)
+def _learn(knowledge: Knowledge, method: str, seen: _Request) -> None:
+    api_key = _api_key(seen.target)
+    token = seen.token if seen.credential.kind == "jwt" else None
+    knowledge.baseline.learn(api_key, _route_key(api_key, method, seen.target), seen.credential, token)
+
+
+def _may_expire_soon(token: Token | None, sent_at: float, knowledge: Knowledge) -> bool:
+    """A cheap over-estimate of the expires-soon warning, by the flow's own clock with slack; the diagnosis decides."""
+    exp = token.claims.get("exp") if token is not None else None
+    if not isinstance(exp, int | float):
+        return False
+    return exp - sent_at <= knowledge.expectations.expiry_warning + _CLOCK_SLACK
 
 
 def choose_profile(

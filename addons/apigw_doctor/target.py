@@ -28,6 +28,7 @@ class HostMatch:
     api_id: str | None
     region: str | None
     vpce: bool = False
+    host: str = ""  # the host name, lower case, without port
 
 
 def _match_aws_host(host: str) -> HostMatch | None:
@@ -61,15 +62,19 @@ class HostMatcher:
                 self._exact.add(pattern)
         self._cache: dict[str, HostMatch | None] = {}
 
-    def match(self, host: str) -> HostMatch | None:
+    def match(self, authority: str) -> HostMatch | None:
+        """`authority` is a host name or a raw Host header value (`host[:port]`), as the client sent it."""
         try:
-            return self._cache[host]
+            return self._cache[authority]
         except KeyError:
             pass
-        found = self._classify(host.lower().rstrip("."))
+        host = _strip_port(authority).lower().rstrip(".")
+        found = self._classify(host)
+        if found is not None:
+            found.host = host
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        self._cache[host] = found
+        self._cache[authority] = found
         return found
 
     def _classify(self, host: str) -> HostMatch | None:
@@ -78,6 +83,13 @@ class HostMatcher:
         if host in self._exact or any(host.endswith(s) for s in self._suffixes):
             return HostMatch("custom", None, None)
         return None
+
+
+def _strip_port(authority: str) -> str:
+    if authority.startswith("["):  # IPv6 literal: never an AWS name
+        return authority.split("]", 1)[0] + "]"
+    name, sep, port = authority.rpartition(":")
+    return name if sep and port.isdigit() else authority
 
 
 def resolve_target(

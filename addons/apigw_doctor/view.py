@@ -11,6 +11,7 @@ from typing import Any
 from mitmproxy import contentviews, http
 
 from .credential import find_credential
+from .engine import watched
 from .knowledge import Knowledge
 from .model import METADATA_KEY
 from .reply import read_reply
@@ -35,7 +36,7 @@ class ApiGwContentview(contentviews.Contentview):
         if not isinstance(flow, http.HTTPFlow) or not isinstance(metadata.http_message, http.Request) or data:
             return -1
         knowledge: Knowledge = self._knowledge()
-        if knowledge.hosts.match(flow.request.pretty_host) is None:
+        if watched(flow.request, knowledge) is None:
             return -1
         credential = find_credential(flow.request.headers, (), (), knowledge.expectations.identity_header)
         return 1.5 if credential.kind in ("jwt", "jwe") or METADATA_KEY in flow.metadata else -1

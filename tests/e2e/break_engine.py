@@ -7,8 +7,8 @@ live containment test can check that a broken engine never changes what the clie
 import apigw_doctor.addon as _addon
 
 
-def _broken_engine(flow, knowledge):
+def _broken_engine(flow, knowledge, **_):
     raise RuntimeError("engine broken on purpose by tests/e2e/break_engine.py")
 
 
-_addon.diagnose_flow = _broken_engine
+_addon.observe_flow = _broken_engine

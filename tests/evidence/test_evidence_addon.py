@@ -20,6 +20,12 @@ KEYS = make_keys()
 TOKEN = mint(KEYS, id_claims())
 
 
+async def invoke(result):
+    """Call a hook as mitmproxy does: await what it returns, if anything (our hooks return None when idle)."""
+    if result is not None:
+        await result
+
+
 def failing_flow(**kw):
     kw.setdefault("metadata", metadata(claims=id_claims()))
     return make_flow(headers=[("Authorization", f"Bearer {TOKEN}")], **kw)
@@ -60,11 +66,11 @@ def test_response_writes_one_bundle_per_diagnosed_flow(tmp_path):
             tctx.configure(a, apigw_evidence_dir=str(tmp_path))
             f = failing_flow()
             before = f.get_state()
-            await a.response(f)
-            await a.error(f)  # a flow can see both; one bundle
+            await invoke(a.response(f))
+            await invoke(a.error(f))  # a flow can see both; one bundle
             assert f.get_state() == before
-            await a.response(failing_flow(metadata=metadata(cause=None, warnings=("expires-soon",))))
-            await a.response(make_flow())  # no metadata
+            await invoke(a.response(failing_flow(metadata=metadata(cause=None, warnings=("expires-soon",)))))
+            await invoke(a.response(make_flow()))  # no metadata
             return f
 
     f = asyncio.run(run())
@@ -77,7 +83,7 @@ def test_nothing_written_without_the_option(tmp_path):
     async def run():
         a = EvidenceExporter()
         with taddons.context(a):
-            await a.response(failing_flow())
+            await invoke(a.response(failing_flow()))
 
     asyncio.run(run())
     assert not list(tmp_path.iterdir())
@@ -109,7 +115,7 @@ def test_hook_never_raises(tmp_path, monkeypatch, caplog):
         a = EvidenceExporter()
         with taddons.context(a) as tctx:
             tctx.configure(a, apigw_evidence_dir=str(tmp_path))
-            await a.response(failing_flow())
+            await invoke(a.response(failing_flow()))
 
     with caplog.at_level(logging.WARNING):
         asyncio.run(run())

@@ -13,6 +13,7 @@ from mitmproxy.net.http.http1 import assemble
 from mitmproxy.test import taddons
 
 import apigw_doctor.addon
+import apigw_doctor.baseline
 from apigw_doctor.addon import ApiGwDoctor
 from tests.robustness.robust_flows import flow, unsigned_jwt
 
@@ -49,7 +50,7 @@ def addon():
 
 
 def test_engine_exception_leaves_the_flow_untouched(addon, monkeypatch):
-    monkeypatch.setattr(apigw_doctor.addon, "diagnose_flow", _boom)
+    monkeypatch.setattr(apigw_doctor.addon, "observe_flow", _boom)
     f = _failing_flow()
     before = _snapshot(f)
     addon.response(f)  # must not raise
@@ -60,7 +61,7 @@ def test_engine_exception_leaves_the_flow_untouched(addon, monkeypatch):
 
 
 def test_engine_exception_logs_exactly_one_line(addon, monkeypatch, caplog):
-    monkeypatch.setattr(apigw_doctor.addon, "diagnose_flow", _boom)
+    monkeypatch.setattr(apigw_doctor.addon, "observe_flow", _boom)
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     addon.response(_failing_flow())
     records = _records(caplog)
@@ -74,7 +75,7 @@ def test_engine_exception_logs_exactly_one_line(addon, monkeypatch, caplog):
 
 
 def test_same_failure_again_is_not_logged_at_error(addon, monkeypatch, caplog):
-    monkeypatch.setattr(apigw_doctor.addon, "diagnose_flow", _boom)
+    monkeypatch.setattr(apigw_doctor.addon, "observe_flow", _boom)
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     first, second = _failing_flow(), _failing_flow()
     addon.response(first)
@@ -85,7 +86,7 @@ def test_same_failure_again_is_not_logged_at_error(addon, monkeypatch, caplog):
 
 
 def test_exception_while_learning_from_a_success_is_contained(addon, monkeypatch, caplog):
-    monkeypatch.setattr(apigw_doctor.addon, "learn_from_flow", _boom)
+    monkeypatch.setattr(apigw_doctor.baseline.Baseline, "learn", _boom)
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     f = flow(
         status=200,

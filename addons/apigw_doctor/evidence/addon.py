@@ -11,7 +11,7 @@ import logging
 import os
 import tempfile
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 
 from mitmproxy import command, ctx, exceptions, flow, http, types
@@ -58,24 +58,28 @@ class EvidenceExporter:
             raise exceptions.OptionsError(f"{OPTION}: cannot write to {path}: {e.strerror or e}") from e
         self.directory = path
 
-    # Hooks are async and the writing runs in a worker thread (`asyncio.to_thread`): a bundle is a few file
-    # writes, which must not stall every other connection on the event loop. Awaiting it (rather than firing a
-    # background task) holds only this one flow for those milliseconds, and guarantees the bundle exists before
-    # mitmdump exits after `-r`, without an async `done` (which would break script reloads).
-    async def response(self, f: http.HTTPFlow) -> None:
-        await self._export(f)
+    # The hooks are sync and return an awaitable only when there is a bundle to write (mitmproxy awaits what a hook
+    # returns): every other flow costs one dict lookup, not a coroutine. The writing runs in a worker thread
+    # (`asyncio.to_thread`), so the event loop never waits on the disk; awaiting it holds only this one flow, and
+    # guarantees the bundle exists before mitmdump exits after `-r`, without an async `done` (which would break
+    # script reloads).
+    def response(self, f: http.HTTPFlow) -> Awaitable[None] | None:
+        return self._export(f) if self._wants(f) else None
 
-    async def error(self, f: http.HTTPFlow) -> None:
-        await self._export(f)
+    def error(self, f: http.HTTPFlow) -> Awaitable[None] | None:
+        return self._export(f) if self._wants(f) else None
+
+    def _wants(self, f: http.HTTPFlow) -> bool:
+        if self.directory is None:
+            return False
+        meta = f.metadata.get(METADATA_KEY)
+        return isinstance(meta, dict) and bool(meta.get("cause")) and f.id not in self._done
 
     async def _export(self, f: http.HTTPFlow) -> None:
         directory = self.directory
         if directory is None:
             return
         try:
-            meta = f.metadata.get(METADATA_KEY)
-            if not isinstance(meta, dict) or not meta.get("cause") or f.id in self._done:
-                return
             self._remember(f.id)
             # Copy on the loop thread, so the worker never reads a flow another addon may be changing.
             snapshot = f.copy()
