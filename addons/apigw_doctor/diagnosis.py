@@ -108,11 +108,11 @@ def _summary(cause: str, ctx: CheckContext, lead: Finding | None, signal: Signal
         exp = token.claims.get("exp")
         if isinstance(exp, int | float):
             by = "the gateway's clock" if ctx.reply.date is not None else "the proxy's clock"
-            when = "before" if exp <= ctx.now else "after (yet the gateway called it expired)"
-            text = (
-                f"the token expired {ago(ctx.now - exp)} {when} the request by {by} "
-                f"(exp {clock(exp)}, {'Date' if ctx.reply.date else 'sent'} {clock(ctx.now)})"
-            )
+            stamp = f"exp {clock(exp)}, {'Date' if ctx.reply.date else 'sent'} {clock(ctx.now)}"
+            if exp <= ctx.now:
+                text = f"the token expired {ago(ctx.now - exp)} before the request by {by} ({stamp})"
+            else:
+                text = f"the gateway says the token has expired, yet exp is {ago(exp - ctx.now)} after {by} ({stamp})"
             return text + _clock_offset(ctx, facts, "; ")
     parts = []
     if signal.cause != GENERIC and signal.note:

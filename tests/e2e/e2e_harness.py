@@ -32,7 +32,7 @@ from apigw_doctor.sandbox import responses, tls
 REPO = Path(__file__).resolve().parents[2]
 MITMDUMP = Path(sys.executable).with_name("mitmdump")
 ADDON_SCRIPT = REPO / "addons" / "apigw_doctor_addon.py"
-REDIRECT_SCRIPT = Path(__file__).with_name("redirect_upstream.py")
+REDIRECT_SCRIPT = Path(__file__).resolve().parents[2] / "addons" / "apigw_doctor_sandbox.py"
 BREAK_ENGINE_SCRIPT = Path(__file__).with_name("break_engine.py")
 
 REGION = "us-east-1"
@@ -227,7 +227,7 @@ class LiveMitmdump:
         ]
         for script in (REDIRECT_SCRIPT, *scripts):  # the redirect's response hook must run before the addon's
             self.args += ["-s", str(script)]
-        self.args += ["--set", f"e2e_upstream=127.0.0.1:{upstream.port}"]
+        self.args += ["--set", f"apigw_sandbox_upstream=127.0.0.1:{upstream.port}"]
         self.lines: list[str] = []
         self.port = 0
         self.returncode: int | None = None

@@ -1,7 +1,9 @@
 """mitmproxy addon: send connections for the sandbox's AWS host names to the local sandbox instead.
 
-Only the TCP address changes (in `server_connect`, before mitmproxy dials), so the URL, the Host header and the
-upstream SNI keep the AWS names (test-bed.md §5). mitmproxy must trust the sandbox CA:
+Only the TCP address changes (in `server_connect`, before mitmproxy dials), so the Host header and the upstream
+SNI keep the AWS names (test-bed.md §5). mitmproxy records the dialled address in the flow's URL; once the exchange
+is over, `response` puts the AWS name back, so saved flows and HARs read like a capture against AWS. Nothing that
+was sent changes. mitmproxy must trust the sandbox CA:
 `--set ssl_verify_upstream_trusted_ca=<dir>/tls/ca.pem`.
 """
 
@@ -12,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Optional
 
-from mitmproxy import ctx, exceptions
+from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import server_hooks
 
 from .tls import SANDBOX_DNS_NAMES
@@ -63,6 +65,16 @@ class SandboxRedirect:
             return
         log.debug("sandbox: %s:%s -> %s:%s", address[0], address[1], *self.upstream)
         data.server.address = self.upstream
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        sni = flow.server_conn.sni
+        request = flow.request
+        if self.upstream is None or not sni or (request.host, request.port) != self.upstream:
+            return
+        if matches(sni, self.patterns):
+            host_header = request.host_header  # setting .host rewrites the Host header too; keep what was sent
+            request.host, request.port = sni, 443
+            request.host_header = host_header
 
 
 addons = [SandboxRedirect()]
