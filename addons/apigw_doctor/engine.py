@@ -22,6 +22,7 @@ from .tokens import decode_token
 _COGNITO_SURFACES = ("cognito-oauth", "cognito-idp")
 # How far the proxy's clock may be from the gateway's before the success fast path could miss a warning.
 _CLOCK_SLACK = 3600
+_CREDENTIAL_CACHE = 512
 
 
 @dataclass(slots=True)
@@ -79,17 +80,37 @@ def _read_request(flow: http.HTTPFlow, knowledge: Knowledge, credentials_strippe
     identity_header = knowledge.expectations.identity_header
     request_headers, response_headers = header_dict(request.headers), header_dict(response.headers)
     target = resolve_target(found, found.host, safejson.clean_text(request.path), request_headers, response_headers)
-    if identity_header in request_headers:  # the usual case: no need to parse query and cookies
-        credential = find_credential(request_headers, (), (), identity_header)
+    raw = request_headers.get(identity_header)
+    if raw is not None and not raw.startswith("AWS4-"):  # the usual case: a token in the identity header
+        credential, token = _identity_credential(raw, request_headers, knowledge)
     else:
         query, cookies = request.query.items(multi=True), request.cookies.items(multi=True)
         credential = find_credential(request_headers, query, cookies, identity_header)
-    if credential.kind == "missing" and target.surface == "cognito-idp":
-        credential = _access_token_in_body(request) or credential
-    if credential.kind == "missing" and credentials_stripped:
-        credential = Credential("missing", STRIPPED, api_key_sent=credential.api_key_sent)
-    token = decode_token(credential.token) if credential.kind in ("jwt", "jwe") and credential.token else None
+        if credential.kind == "missing" and target.surface == "cognito-idp":
+            credential = _access_token_in_body(request) or credential
+        if credential.kind == "missing" and credentials_stripped:
+            credential = Credential("missing", STRIPPED, api_key_sent=credential.api_key_sent)
+        token = _decode(credential)
     return _Request(target, request_headers, response_headers, credential, token)
+
+
+def _identity_credential(
+    raw: str, request_headers: dict[str, str], knowledge: Knowledge
+) -> tuple[Credential, Token | None]:
+    key = (raw, "x-api-key" in request_headers)
+    cache = knowledge.credentials
+    found = cache.get(key)
+    if found is None:
+        credential = find_credential(request_headers, (), (), knowledge.expectations.identity_header)
+        found = (credential, _decode(credential))
+        if len(cache) >= _CREDENTIAL_CACHE:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _decode(credential: Credential) -> Token | None:
+    return decode_token(credential.token) if credential.kind in ("jwt", "jwe") and credential.token else None
 
 
 def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: _Request) -> Diagnosis | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .baseline import Baseline
 from .keys import KeyStore
+from .model import Credential, Token
 from .pools import parse_pool
 from .target import HostMatcher
 
@@ -69,3 +70,5 @@ class Knowledge:
         self.keys = keys or KeyStore()
         self.hosts = HostMatcher(self.expectations.hosts)
         self.baseline = Baseline()
+        # Clients send the same token many times: its parse and decode are reused (bounded, like the host cache).
+        self.credentials: dict[tuple[str, bool], tuple[Credential, Token | None]] = {}
