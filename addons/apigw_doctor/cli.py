@@ -82,11 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["dump"], ["web"]) and argv[1:2] not in (["-h"], ["--help"]):
+        # Everything after the word belongs to mitmproxy (argparse's REMAINDER refuses a leading option).
+        return run_proxy("mitmdump" if argv[0] == "dump" else "mitmweb", argv[1:])
     args = build_parser().parse_args(argv)
-    if args.command == "dump":
-        return run_proxy("mitmdump", args.args)
-    if args.command == "web":
-        return run_proxy("mitmweb", args.args)
     if args.command == "analyze":
         from .cli_analyze import analyze
 

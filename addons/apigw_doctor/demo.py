@@ -45,6 +45,8 @@ DEMO_SCENARIOS: tuple[str, ...] = (
     "not-a-jwt",
     "refresh-token-sent",
     "token-expired",
+    "bad-signature",
+    "unknown-key",
     "wrong-issuer-pool",
     "wrong-token-type-id",
     "missing-scope",
@@ -106,6 +108,16 @@ def mitmdump_args(sb: Sandbox, flow_file: Path, options: Sequence[str] = ()) -> 
     ]  # fmt: skip
 
 
+def pool_keys(sb: Sandbox, workdir: Path) -> list[str]:
+    """`apigw_jwks` options for the sandbox's pools, as a user passes the JWKS files downloaded from Cognito."""
+    found = []
+    for pool in sb.issuer.pools.values():
+        path = workdir / f"jwks-{pool.issuer.rsplit('/', 1)[-1]}.json"
+        path.write_text(json.dumps(pool.jwks()))
+        found.append(f"apigw_jwks={pool.issuer}={path}")
+    return found
+
+
 def run_scenarios(
     sb: Sandbox,
     workdir: Path,
@@ -127,6 +139,7 @@ def run_scenarios(
     flow_file, log_file = workdir / "demo.mitm", workdir / "mitmdump.log"
     started = time.monotonic()
     step("starting mitmdump")
+    options = [*pool_keys(sb, workdir), *options]
     proxy = ProxyProcess(proxy_argv("mitmdump", confdir, mitmdump_args(sb, flow_file, options)), log_file)
     results: list[tuple[Scenario, ScenarioResult | None, str]] = []
     try:
@@ -264,7 +277,7 @@ def run_demo(
             report_mismatches(run, stderr)
             code = 0 if run.ok else 1
             if not web:
-                explore_hint(run, info, confdir)
+                explore_hint(run, info)
                 return code
             info.print(
                 f"\nThe flows (with comments, markers and verdicts) are saved in {run.flow_file}", highlight=False
@@ -313,22 +326,10 @@ def saved_hint(run: DemoRun, console: Console) -> None:
     console.print(f"\nThe flows (with comments, markers and verdicts) are saved in {run.flow_file}", highlight=False)
 
 
-def explore_hint(run: DemoRun, console: Console, confdir: Path | None = None) -> None:
+def explore_hint(run: DemoRun, console: Console) -> None:
     saved_hint(run, console)
     console.print("Explore them in mitmweb:", highlight=False)
     console.print("  apigw-doctor demo --web    # the demo again, then mitmweb with its flows", highlight=False)
-    console.print("  " + shlex.join(mitmweb_command(run.flow_file, confdir)), highlight=False)
-
-
-def mitmweb_command(flow_file: Path, confdir: Path | None = None) -> list[str]:
-    """mitmweb on a saved flow file, with the addon (it re-analyses each flow) and the verdict column."""
-    return [
-        cli.tool_path("mitmweb"),
-        "-s",
-        str(cli.ADDON_SCRIPT),
-        "--set",
-        f"confdir={confdir or cli.certs_dir()}",
-        *(f"--set=web_columns={c}" for c in cli.WEB_COLUMNS),
-        "-r",
-        str(flow_file),
-    ]
+    console.print(
+        f"  apigw-doctor web -r {shlex.quote(str(run.flow_file))}    # mitmweb on the saved flows", highlight=False
+    )

@@ -92,7 +92,7 @@ def test_console_script_prints_the_table(tmp_path: Path) -> None:
         assert re.search(rf"│ {re.escape(name)} +│", out), name
     assert re.search(r"│ token-expired +│ +401 │ token-expired +│ token-expired +│ high +│ +✓ +│", out)
     assert out.count("✓") == n and "✗" not in out
-    assert "apigw-doctor demo --web" in out and "mitmweb" in out
+    assert "apigw-doctor demo --web" in out and "apigw-doctor web -r" in out
     assert f"saved in {tmp_path}" in out and list(tmp_path.glob("apigw-doctor-demo-*/demo.mitm"))
 
 
