@@ -38,9 +38,16 @@ def proxy_command(tool: str, args: list[str]) -> list[str]:
 WEB_COLUMNS = ("icon", "method", "path", "status", "size", "time", "comment")
 
 
+# mitmdump's request lines (flow_detail 1) print URLs with their query strings, where tokens sometimes travel.
+# Unless the user chooses a detail level, the terminal shows only the verdicts, which never hold a secret.
+_DETAIL_FLAGS = ("flow_detail", "--flow-detail", "-v", "--verbose", "-q", "--quiet")
+
+
 def run_proxy(tool: str, args: list[str]) -> int:
     if tool == "mitmweb" and not any("web_columns" in a for a in args):
         args = [*(f"--set=web_columns={c}" for c in WEB_COLUMNS), *args]  # before any positional filter
+    if tool == "mitmdump" and not any(a.startswith(_DETAIL_FLAGS) or "flow_detail" in a for a in args):
+        args = ["--set=flow_detail=0", *args]
     command = proxy_command(tool, args)
     os.execv(command[0], command)  # hand the terminal to mitmproxy: signals and exit code are its own
     return 0  # not reached

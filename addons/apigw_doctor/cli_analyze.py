@@ -75,7 +75,7 @@ def credentials_stripped(path: Path) -> bool:
 
 def analyze(files: list[str], specs: list[str], *, as_json: bool, evidence: str | None, show_all: bool) -> int:
     knowledge = knowledge_from(specs)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay one line each, for grep and logs
     rows: list[dict[str, Any]] = []
     diagnosed: list[tuple[http.HTTPFlow, Diagnosis]] = []
     unreadable = 0

@@ -72,6 +72,14 @@ def diagnose(
 
 
 def _choose(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) -> tuple[str, Confidence, Finding | None]:
+    cause, confidence, lead = _rank(ctx, findings, signal)
+    dropped = ctx.credential.location == STRIPPED  # the export dropped the credential: its absence proves nothing
+    if dropped and (cause == "missing-credential" or (cause == "route-not-found" and _route_answered_before(ctx))):
+        return "unexplained", "low", None
+    return cause, confidence, lead
+
+
+def _rank(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) -> tuple[str, Confidence, Finding | None]:
     failing = {f.cause: f for f in reversed(findings) if f.result == "fail" and f.cause}
     if signal.cause == "cognito-token-revoked" and "token-expired" in failing:
         return "cognito-token-expired", "high", failing["token-expired"]  # userInfo: expired rather than revoked

@@ -109,6 +109,10 @@ def _identity_credential(
     return found
 
 
+def _secrets_of(credential: Credential) -> tuple[str, ...]:
+    return tuple(v for v in (credential.raw, credential.token) if v)
+
+
 def _decode(credential: Credential) -> Token | None:
     return decode_token(credential.token) if credential.kind in ("jwt", "jwe") and credential.token else None
 
@@ -117,7 +121,7 @@ def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: _Request) -> Diag
     request, response = flow.request, flow.response
     assert response is not None
     expectations, target, credential, token = knowledge.expectations, seen.target, seen.credential, seen.token
-    reply = read_reply(response.status_code, seen.response_headers, _body(response))
+    reply = read_reply(response.status_code, seen.response_headers, _body(response), _secrets_of(credential))
     http_api = is_http_api(target, seen.response_headers)
     method = request.method.upper()
     signal = read_signal(target, reply, credential, method, http_api)

@@ -8,16 +8,20 @@ from email.utils import parsedate_to_datetime
 
 from . import safejson, wire
 from .model import Reply
+from .tokens import scrub
 
 _MAX_BODY = 64 * 1024  # gateway error bodies are tiny; never parse a large payload
 _WWW_AUTH_PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*"([^"]*)"')
 
 
-def read_reply(status: int, headers: Mapping[str, str], body: bytes | None) -> Reply:
+def read_reply(status: int, headers: Mapping[str, str], body: bytes | None, secrets: tuple[str, ...] = ()) -> Reply:
+    """`secrets`: the request's credential, removed from the message if the gateway echoes it (REF §4)."""
     parsed = _parse_json_body(body)
     message, has_message = _message(parsed)
     if message is None and (header_message := headers.get("x-amzn-errormessage")):
         message, has_message = header_message, True
+    if message:
+        message = scrub(message, secrets)
     return Reply(
         status=status,
         error_type=_error_type(headers.get("x-amzn-errortype")),

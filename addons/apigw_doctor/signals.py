@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from . import wire
-from .model import Confidence, Credential, Reply, Target
+from .model import STRIPPED, Confidence, Credential, Reply, Target
 
 GENERIC = "generic"
 
@@ -121,6 +121,8 @@ def _forbidden(target: Target, error_type: str | None, credential: Credential, i
         )
     if is_http:
         # HTTP APIs have no API keys and no WAF (REF §2): a Lambda authorizer said no, or a JWT scope is unmet.
+        if credential.location == STRIPPED:
+            return Signal(GENERIC, "low", "HTTP API 403 Forbidden; the request's credential was not exported")
         if credential.kind == "jwt":
             # The JWT authorizer's answer to an unmet route scope is not documented (REF §2); 403 is likely.
             return Signal(GENERIC, "low", "HTTP API 403: an unmet route scope, or a Lambda authorizer denied",

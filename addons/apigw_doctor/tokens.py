@@ -53,6 +53,20 @@ def decode_token(value: str) -> Token:
     )
 
 
+def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Text fit for a verdict: JWT signatures replaced by their fingerprint, and each of `secrets` removed.
+
+    API Gateway echoes the Authorization header in some SigV4 parse errors (REF §4), so the gateway's own message
+    can carry the caller's token.
+    """
+    for secret in secrets:
+        if len(secret) >= 8 and secret in text:
+            text = text.replace(secret, f"<credential {fingerprint(secret)}>")
+    if "eyJ" in text:
+        text = _JWT_IN_TEXT.sub(lambda m: f"{m[1]}.<signature {fingerprint(m[2])}>", text)
+    return text
+
+
 def token_summary(token: Token) -> dict[str, Any]:
     """The token as flow metadata may hold it: header and claims, a fingerprint, never the signature."""
     return {"header": dict(token.header), "claims": dict(token.claims), "fingerprint": token.fingerprint}
@@ -66,6 +80,7 @@ class _DecodeError:
 
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_=-]*\Z")
+_JWT_IN_TEXT = re.compile(r"(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)")
 
 
 def _is_base64url(segment: str) -> bool:

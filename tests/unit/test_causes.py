@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from apigw_doctor.engine import diagnose_flow
 from apigw_doctor.knowledge import Knowledge, make_expectations
+from apigw_doctor.render import render_text
 
 from .builders import (
     AUTHORIZER_CONFIG_ERROR,
@@ -438,3 +441,15 @@ def test_sanitized_export_does_not_claim_a_missing_credential():
     assert "sanitized" in d.summary
     d = diagnose_flow(flow(MISSING_AUTH_TOKEN, path="/prod/nope"), Knowledge(), credentials_stripped=True)
     assert d is not None and d.cause == "route-not-found"  # the gateway's own words still decide
+
+
+@pytest.mark.parametrize("response", [REQUIRES_CREDENTIAL, MISSING_EQUAL_SIGN_OLD], ids=["credential", "equal-sign"])
+def test_a_token_the_gateway_echoes_never_reaches_the_verdict(response):
+    token = mint()
+    status, headers, body = response
+    echoed = body.replace(b"allow", token.encode()).replace(b"eyJraWQ", token.encode())
+    d = verdict(flow((status, headers, echoed), path="/prod/nope", request_headers=auth(token)))
+    assert d.cause == "sigv4-expected"
+    text = json.dumps(d.as_metadata()) + render_text(d)
+    assert token.rsplit(".", 1)[1] not in text
+    assert "<credential " in text  # the echo is still visible as evidence, by fingerprint

@@ -40,3 +40,12 @@ def test_subcommand_help_is_argparse(capsys):
     with pytest.raises(SystemExit):
         cli.main(["dump", "--help"])
     assert "mitmdump" in capsys.readouterr().out
+
+
+def test_dump_shows_only_verdicts_unless_asked_for_request_lines(execv):
+    cli.main(["dump"])
+    assert "--set=flow_detail=0" in execv[0]  # request lines would print query strings, where tokens travel
+    cli.main(["dump", "--set", "flow_detail=1"])
+    assert "--set=flow_detail=0" not in execv[1]
+    cli.main(["dump", "-v"])
+    assert "--set=flow_detail=0" not in execv[2]
