@@ -154,10 +154,11 @@ def _evidence(
     lines = [f"gateway answered {reply.status} {reply.error_type or ''} {_body_text(ctx)}".replace("  ", " ").strip()]
     if signal.note:
         lines.append(signal.note)
-    if _route_answered_before(ctx) and ctx.route is not None:
+    if signal.cause == "route-not-found" and ctx.route is not None and ctx.route.successes:
         kinds = ", ".join(sorted(ctx.route.credential_kinds))
+        calls = "call" if ctx.route.successes == 1 else "calls"
         lines.append(
-            f"{ctx.route.successes} earlier calls to {facts.method} {facts.path} succeeded (credential: {kinds})"
+            f"{ctx.route.successes} earlier {calls} to {facts.method} {facts.path} succeeded (credential: {kinds})"
         )
     if signal.customised:
         lines.append("the body is not API Gateway's default text: a customised gateway response")

@@ -410,7 +410,7 @@ def test_missing_authentication_token_on_a_route_that_answered_signed_calls_befo
     learn_from_flow(flow((200, {}, b"{}"), path="/prod/iam/items", request_headers=auth(SIGV4)), knowledge)
     d = diagnose_flow(flow(MISSING_AUTH_TOKEN, path="/prod/iam/items"), knowledge)
     assert d is not None and (d.cause, d.confidence) == ("missing-credential", "medium")
-    assert any("earlier calls to GET /prod/iam/items succeeded (credential: sigv4)" in line for line in d.evidence)
+    assert any("1 earlier call to GET /prod/iam/items succeeded (credential: sigv4)" in line for line in d.evidence)
 
 
 def test_scopes_learned_from_successful_calls_to_the_same_method():
