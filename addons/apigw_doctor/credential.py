@@ -126,15 +126,11 @@ def _shape(value: str) -> CredentialKind:
 
 def _parse_sigv4(value: str, headers: Mapping[str, str]) -> SigV4:
     parts = dict(_SIGV4_PART.findall(value))
-    scope = parts.get("Credential", "").split("/")
-    return SigV4(
-        access_key_id=scope[0] or None,
-        date=scope[1] if len(scope) > 1 else None,
-        region=scope[2] if len(scope) > 2 else None,
-        service=scope[3] if len(scope) > 3 else None,
-        signed_headers=tuple(h for h in parts.get("SignedHeaders", "").split(";") if h),
-        amz_date=headers.get("x-amz-date"),
-        has_security_token="x-amz-security-token" in headers,
+    return _sigv4(
+        parts.get("Credential", ""),
+        parts.get("SignedHeaders", ""),
+        headers.get("x-amz-date"),
+        "x-amz-security-token" in headers,
     )
 
 
@@ -142,15 +138,25 @@ def _sigv4_from_query(query: Iterable[tuple[str, str]], headers: Mapping[str, st
     params = {k.lower(): v for k, v in query}
     if "x-amz-signature" not in params:
         return None
-    scope = params.get("x-amz-credential", "").split("/")
+    return _sigv4(
+        params.get("x-amz-credential", ""),
+        params.get("x-amz-signedheaders", ""),
+        params.get("x-amz-date"),
+        "x-amz-security-token" in params,
+    )
+
+
+def _sigv4(credential_scope: str, signed_headers: str, amz_date: str | None, has_security_token: bool) -> SigV4:
+    """`AKID/20261126/us-east-1/execute-api/aws4_request` and `host;x-amz-date`, from a header or a presigned URL."""
+    scope = credential_scope.split("/")
     return SigV4(
         access_key_id=scope[0] or None,
         date=scope[1] if len(scope) > 1 else None,
         region=scope[2] if len(scope) > 2 else None,
         service=scope[3] if len(scope) > 3 else None,
-        signed_headers=tuple(params.get("x-amz-signedheaders", "").split(";")),
-        amz_date=params.get("x-amz-date"),
-        has_security_token="x-amz-security-token" in params,
+        signed_headers=tuple(h for h in signed_headers.split(";") if h),
+        amz_date=amz_date,
+        has_security_token=has_security_token,
     )
 
 
