@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from string import Formatter
 from typing import Any
 
 from .causes import CATALOGUE
@@ -226,8 +225,8 @@ def _fill_values(ctx: CheckContext) -> dict[str, str]:
 
 def _fill(text: str, values: Mapping[str, str]) -> str:
     try:
-        return Formatter().vformat(text, (), _Fill(values))
-    except (ValueError, IndexError):
+        return text.format_map(_Fill(values))
+    except (ValueError, IndexError, AttributeError):
         return text
 
 

@@ -20,8 +20,9 @@ from .target import HostMatch, is_http_api, resolve_target
 from .tokens import decode_token
 
 _COGNITO_SURFACES = ("cognito-oauth", "cognito-idp")
-# How far the proxy's clock may be from the gateway's before the success fast path could miss a warning.
-_CLOCK_SLACK = 3600
+# How far the proxy's clock may be from the gateway's before the success fast path could miss a warning: the
+# 5 minutes API Gateway itself tolerates for SigV4 (REF §4). Much more would send every 1-hour token down the slow path.
+_CLOCK_SLACK = 300
 _CREDENTIAL_CACHE = 512
 
 

@@ -96,7 +96,15 @@ def parse_www_authenticate(value: str) -> dict[str, str]:
 def _http_date(value: str | None) -> float | None:
     if not value:
         return None
-    try:
-        return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+    cached = _last_date.get(value)  # a busy API answers many times within the same second
+    if cached is None:
+        try:
+            cached = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        _last_date.clear()
+        _last_date[value] = cached
+    return cached
+
+
+_last_date: dict[str, float] = {}
