@@ -17,7 +17,8 @@ from .causes import WARNINGS
 from .engine import diagnose_flow, observe_flow
 from .knowledge import Knowledge
 from .model import METADATA_KEY, Diagnosis
-from .render import MARK_FAILURE, MARK_WARNING, comment, render_text
+from .render import MARK_FAILURE, MARK_WARNING, comment
+from .verdict_log import VerdictLog
 from .view import ApiGwContentview
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class ApiGwDoctor:
 
     def __init__(self) -> None:
         self.knowledge = Knowledge()  # usable before configure() runs (tests, embedding)
+        self.verdicts = VerdictLog()
         self._failed_once: set[str] = set()
 
     def load(self, loader) -> None:
@@ -50,9 +52,12 @@ class ApiGwDoctor:
             if diagnosis is None:
                 return
             annotate(flow, diagnosis)
-            log_verdict(diagnosis)
+            self.verdicts.emit(diagnosis)
         except Exception as e:  # contain our own failures: the flow goes on untouched
             self._log_failure(flow, e)
+
+    def done(self) -> None:
+        self.verdicts.flush()
 
     def _log_failure(self, flow: http.HTTPFlow, error: Exception) -> None:
         key = type(error).__name__
@@ -83,26 +88,6 @@ def _comment_without_ours(text: str, ours: dict | None) -> str:
         head = WARNINGS.get(next(iter(ours.get("warnings") or []), ""), "\0")
     index = text.find(head)
     return text[:index].rstrip() if index >= 0 else text
-
-
-def log_verdict(diagnosis: Diagnosis) -> None:
-    level = logging.WARNING if diagnosis.cause else logging.INFO
-    logger.log(level, "%s", _Rendered(diagnosis))
-
-
-class _Rendered:
-    """Renders the verdict when a log handler formats it, once: mitmproxy formats each record up to twice."""
-
-    __slots__ = ("_diagnosis", "_text")
-
-    def __init__(self, diagnosis: Diagnosis) -> None:
-        self._diagnosis = diagnosis
-        self._text: str | None = None
-
-    def __str__(self) -> str:
-        if self._text is None:
-            self._text = render_text(self._diagnosis)
-        return self._text
 
 
 class DoctorCommands:

@@ -14,6 +14,7 @@ from mitmproxy.test import taddons
 
 import apigw_doctor.addon
 import apigw_doctor.baseline
+import apigw_doctor.verdict_log
 from apigw_doctor.addon import ApiGwDoctor
 from tests.robustness.robust_flows import flow, unsigned_jwt
 
@@ -109,11 +110,14 @@ def test_exception_while_writing_the_comment_leaves_no_partial_annotation(addon,
 
 
 def test_exception_while_rendering_the_terminal_verdict_is_contained(addon, monkeypatch, caplog):
-    """The verdict text is drawn after the flow is annotated; a failure there must not escape the hook either."""
-    monkeypatch.setattr(apigw_doctor.addon, "render_text", _boom)
+    """The verdict text is drawn when a log handler formats it, outside the hook: it must not raise there either."""
+    monkeypatch.setattr(apigw_doctor.verdict_log, "render_text", _boom)
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    addon.response(_failing_flow())  # must not raise
-    assert len(_records(caplog, logging.ERROR)) == 1
+    f = _failing_flow()
+    addon.response(f)  # must not raise
+    (record,) = _records(caplog, logging.WARNING)
+    assert "verdict text failed: EngineBroke" in record.getMessage()  # a one-line stand-in, no traceback
+    assert f.metadata["apigw_doctor"]["cause"]  # the flow is annotated all the same
 
 
 def test_hostile_claim_text_does_not_break_the_hook(addon):
