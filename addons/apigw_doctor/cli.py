@@ -25,6 +25,18 @@ def tool_path(name: str) -> str:
     return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
+def program() -> str:
+    """How the user can type this command again: `apigw-doctor` when it is on PATH, else its path (a venv's bin)."""
+    beside = Path(sys.executable).parent / "apigw-doctor"
+    on_path = shutil.which("apigw-doctor")
+    if on_path and Path(on_path).resolve() == beside.resolve():
+        return "apigw-doctor"
+    try:
+        return os.path.relpath(beside)
+    except ValueError:
+        return str(beside)
+
+
 def proxy_command(tool: str, args: list[str]) -> list[str]:
     script = ADDON_SCRIPT if ADDON_SCRIPT.exists() else None
     if script is None:

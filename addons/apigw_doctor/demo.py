@@ -329,7 +329,8 @@ def saved_hint(run: DemoRun, console: Console) -> None:
 def explore_hint(run: DemoRun, console: Console) -> None:
     saved_hint(run, console)
     console.print("Explore them in mitmweb:", highlight=False)
-    console.print("  apigw-doctor demo --web    # the demo again, then mitmweb with its flows", highlight=False)
+    command = cli.program()
+    console.print(f"  {command} demo --web    # the demo again, then mitmweb with its flows", highlight=False)
     console.print(
-        f"  apigw-doctor web -r {shlex.quote(str(run.flow_file))}    # mitmweb on the saved flows", highlight=False
+        f"  {command} web -r {shlex.quote(str(run.flow_file))}    # mitmweb on the saved flows", highlight=False
     )
