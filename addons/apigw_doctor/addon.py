@@ -9,7 +9,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 
-from mitmproxy import command, contentviews, exceptions, flow, http
+from mitmproxy import command, contentviews, ctx, exceptions, flow, http
 from mitmproxy.hooks import UpdateHook
 
 from . import options
@@ -39,8 +39,6 @@ class ApiGwDoctor:
     def configure(self, updated: set[str]) -> None:
         if not updated & options.ENGINE_OPTION_NAMES:
             return
-        from mitmproxy import ctx
-
         try:
             self.knowledge = options.knowledge_from(ctx.options)
         except ValueError as e:
@@ -104,8 +102,6 @@ class DoctorCommands:
             if isinstance(f, http.HTTPFlow) and (diagnosis := diagnose_flow(f, self.doctor.knowledge)):
                 annotate(f, diagnosis)
                 count += 1
-        from mitmproxy import ctx
-
         ctx.master.addons.trigger(UpdateHook(list(flows)))
         return count
 
