@@ -11,8 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .model import METADATA_KEY
-
-REQUEST_ID_HEADERS = ("x-amzn-requestid", "apigw-requestid", "x-amz-cognito-request-id")
+from .wire import PRIMARY_REQUEST_ID_HEADERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +79,7 @@ class DemoRun:
 
 
 def request_id(headers: Mapping[str, str] | Any) -> str | None:
-    return next((headers[n] for n in REQUEST_ID_HEADERS if n in headers), None)
+    return next((headers[n] for n in PRIMARY_REQUEST_ID_HEADERS if n in headers), None)
 
 
 def read_verdicts(flow_file: Path) -> dict[str, Verdict]:

@@ -35,3 +35,9 @@ def split_cognito_issuer(issuer: str | None) -> tuple[str, str] | None:
     """(region, pool id) of a Cognito issuer URL, or None for any other issuer."""
     m = _COGNITO_ISSUER.match(issuer or "")
     return (m["region"], m["pool"]) if m else None
+
+
+def pool_id_region(pool_id: str) -> str | None:
+    """`us-east-1` for `us-east-1_AbCdEf123`; None for anything that is not a pool id."""
+    m = _POOL_ID.match(pool_id)
+    return m["region"] if m else None

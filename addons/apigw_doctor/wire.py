@@ -87,13 +87,15 @@ OAUTH_ERRORS = (
 OAUTH_REDIRECT_MISMATCH = "redirect_mismatch"
 USERINFO_INVALID_TOKEN = "access token is expired, disabled, or deleted"
 
-# Request-id headers, lower case (REF §0).
+# Request-id headers, lower case, most useful first (REF §0).
 REQUEST_ID_HEADERS = (
-    "x-amzn-requestid",
-    "apigw-requestid",
-    "x-amz-apigw-id",
-    "x-amz-cognito-request-id",
-    "x-amz-request-id",
-    "x-amz-cf-id",
+    "x-amzn-requestid",  # REST $context.requestId; Cognito JSON API request id
+    "apigw-requestid",  # HTTP API $context.requestId
+    "x-amz-apigw-id",  # REST $context.extendedRequestId
+    "x-amz-cognito-request-id",  # Cognito hosted UI / OAuth endpoints
+    "x-amz-request-id",  # older Cognito domain captures
     "x-amzn-trace-id",
+    "x-amz-cf-id",  # CloudFront (edge-optimized APIs, Cognito domains)
 )
+# The one id each surface's own logs are keyed by: REST and the Cognito API, HTTP API, the Cognito domain.
+PRIMARY_REQUEST_ID_HEADERS = ("x-amzn-requestid", "apigw-requestid", "x-amz-cognito-request-id")

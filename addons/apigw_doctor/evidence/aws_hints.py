@@ -8,35 +8,28 @@ commands with the ids filled in. Unknown ids are left as `<placeholders>` for th
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-# Lower-case response headers that carry an AWS request id, most useful first.
-REQUEST_ID_HEADERS = (
-    "x-amzn-requestid",  # REST $context.requestId; Cognito JSON API request id
-    "apigw-requestid",  # HTTP API $context.requestId
-    "x-amz-apigw-id",  # REST $context.extendedRequestId
-    "x-amz-cognito-request-id",  # Cognito hosted UI / OAuth endpoints
-    "x-amz-request-id",
-    "x-amzn-trace-id",
-    "x-amz-cf-id",  # CloudFront (edge-optimized APIs, Cognito domains)
-)
+from ..pools import pool_id_region, split_cognito_issuer
+from ..wire import REQUEST_ID_HEADERS
+
 # Ids that appear in API Gateway's own logs (execution log lines start with `(<requestId>)`).
 _LOGGED_IDS = ("x-amzn-requestid", "apigw-requestid", "x-amz-apigw-id")
 
-# REST: `authorize`/`authenticate` exist for access logging only; both sets are from the access-logging pages.
-REST_ACCESS_LOG_FORMAT: dict[str, str] = {
+# The variables both API types log the same way (anchors.md §2.2, from the access-logging pages).
+_REQUEST = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
     "requestTime": "$context.requestTime",
     "ip": "$context.identity.sourceIp",
     "userAgent": "$context.identity.userAgent",
     "httpMethod": "$context.httpMethod",
-    "resourcePath": "$context.resourcePath",
+}
+_OUTCOME = {
     "path": "$context.path",
     "stage": "$context.stage",
     "protocol": "$context.protocol",
@@ -45,6 +38,12 @@ REST_ACCESS_LOG_FORMAT: dict[str, str] = {
     "errorResponseType": "$context.error.responseType",
     "errorMessage": "$context.error.message",
     "authorizerError": "$context.authorizer.error",
+}
+# REST: `authorize`/`authenticate` exist for access logging only.
+REST_ACCESS_LOG_FORMAT: dict[str, str] = {
+    **_REQUEST,
+    "resourcePath": "$context.resourcePath",
+    **_OUTCOME,
     "authorizerStatus": "$context.authorizer.status",
     "authorizerIntegrationStatus": "$context.authorizer.integrationStatus",
     "authorizerLatency": "$context.authorizer.latency",
@@ -57,26 +56,12 @@ REST_ACCESS_LOG_FORMAT: dict[str, str] = {
     "integrationErrorMessage": "$context.integrationErrorMessage",
 }
 HTTP_ACCESS_LOG_FORMAT: dict[str, str] = {
-    "requestId": "$context.requestId",
-    "extendedRequestId": "$context.extendedRequestId",
-    "requestTime": "$context.requestTime",
-    "ip": "$context.identity.sourceIp",
-    "userAgent": "$context.identity.userAgent",
-    "httpMethod": "$context.httpMethod",
+    **_REQUEST,
     "routeKey": "$context.routeKey",
-    "path": "$context.path",
-    "stage": "$context.stage",
-    "protocol": "$context.protocol",
-    "status": "$context.status",
-    "responseLength": "$context.responseLength",
-    "errorResponseType": "$context.error.responseType",
-    "errorMessage": "$context.error.message",
-    "authorizerError": "$context.authorizer.error",
+    **_OUTCOME,
     "integrationErrorMessage": "$context.integrationErrorMessage",
 }
 
-_ISSUER_RE = re.compile(r"^https://cognito-idp\.([a-z0-9-]+)\.amazonaws\.com/([a-z0-9-]+_[A-Za-z0-9]+)/?$")
-_POOL_RE = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d)_[A-Za-z0-9]+$")
 _WINDOW = 300  # seconds either side of the request for log searches
 
 
@@ -133,8 +118,8 @@ def token_claims(diagnosis: Mapping[str, Any] | None) -> dict[str, Any]:
 def pool_from_claims(claims: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(pool id, pool region) from a Cognito `iss`."""
     iss = claims.get("iss")
-    m = _ISSUER_RE.match(iss) if isinstance(iss, str) else None
-    return (m.group(2), m.group(1)) if m else (None, None)
+    found = split_cognito_issuer(iss.rstrip("/")) if isinstance(iss, str) else None
+    return (found[1], found[0]) if found else (None, None)
 
 
 def client_from_claims(claims: Mapping[str, Any]) -> str | None:
@@ -194,8 +179,7 @@ def aws_hints(
     pool, pool_region = pool_from_claims(claims)
     pool = user_pool_id or pool
     if pool and not pool_region:
-        m = _POOL_RE.match(pool)
-        pool_region = m.group(1) if m else None
+        pool_region = pool_id_region(pool)
     client = client_id or client_from_claims(claims)
 
     q = shlex.quote

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ..wire import PRIMARY_REQUEST_ID_HEADERS
 from . import sigv4
 from .app import Sandbox
 from .config import (
@@ -47,8 +48,6 @@ SPA = f"{SPA_HTTP_API_ID}.execute-api.us-east-1.amazonaws.com"
 FURL = f"{FUNCTION_URL_ID}.lambda-url.us-east-1.on.aws"
 DOMAIN = f"{COGNITO_DOMAIN_PREFIX}.auth.us-east-1.amazoncognito.com"
 IDP = "cognito-idp.us-east-1.amazonaws.com"
-
-REQUEST_ID_HEADERS = ("x-amzn-requestid", "apigw-requestid", "x-amz-cognito-request-id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +363,7 @@ _QUERIES = {
 
 def request_id_of(headers: httpx.Headers | dict[str, str]) -> str | None:
     h = httpx.Headers(headers)
-    return next((h[n] for n in REQUEST_ID_HEADERS if n in h), None)
+    return next((h[n] for n in PRIMARY_REQUEST_ID_HEADERS if n in h), None)
 
 
 def run_scenario(sb: Sandbox, scenario: Scenario, client: httpx.Client) -> ScenarioResult:
