@@ -44,6 +44,9 @@ class ApiGwDoctor:
         except ValueError as e:
             raise exceptions.OptionsError(str(e)) from e
 
+    def running(self) -> None:
+        logger.info(f"apigw-doctor: {describe(self.knowledge)}")
+
     def response(self, flow: http.HTTPFlow) -> None:
         try:
             diagnosis = observe_flow(flow, self.knowledge)
@@ -63,6 +66,21 @@ class ApiGwDoctor:
         self._failed_once.add(key)
         url = flow.request.pretty_url.split("?", 1)[0]
         logger.log(level, f"apigw-doctor: could not diagnose {flow.request.method} {url}: {key}: {error}")
+
+
+def describe(knowledge: Knowledge) -> str:
+    """One line for start-up: what is watched and what the user told us."""
+    e = knowledge.expectations
+    watched = "API Gateway, Lambda function URLs and Cognito" + (f", plus {', '.join(e.hosts)}" if e.hosts else "")
+    told = [f"{name}: {', '.join(values)}" for name, values in (
+        ("pools", e.issuers), ("audiences", e.audiences), ("scopes", e.scopes)) if values]  # fmt: skip
+    if e.authorizer != "auto":
+        told.append(f"authorizer: {e.authorizer}")
+    if knowledge.keys:
+        told.append("JWKS keys loaded")
+    return f"watching {watched}; " + (
+        "; ".join(told) if told else "no expectations set: verdicts rest on the token and the answer"
+    )
 
 
 def annotate(flow: http.HTTPFlow, diagnosis: Diagnosis) -> None:

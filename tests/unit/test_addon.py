@@ -138,3 +138,14 @@ def test_custom_domain_from_option():
         addon.response(f)
     assert f.metadata[METADATA_KEY]["cause"] == "missing-credential"
     assert f.metadata[METADATA_KEY]["target"]["surface"] == "custom"
+
+
+def test_start_up_line_says_what_is_watched_and_what_was_set(caplog):
+    addon = ApiGwDoctor()
+    caplog.set_level(logging.INFO)
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, apigw_hosts=["api.example.com"], apigw_scopes=["orders/read"])
+        addon.running()
+    assert "watching API Gateway, Lambda function URLs and Cognito, plus api.example.com; scopes: orders/read" in (
+        caplog.text
+    )
