@@ -33,7 +33,7 @@ def read_reply(status: int, headers: Mapping[str, str], body: bytes | None, secr
         cognito_type=_error_type(_str_field(parsed, "__type")),
         www_authenticate=parse_www_authenticate(headers.get("www-authenticate", "")),
         request_ids={name: headers[name] for name in wire.REQUEST_ID_HEADERS if name in headers},
-        date=_http_date(headers.get("date")),
+        date=http_date(headers.get("date")),
         cors="access-control-allow-origin" in headers,
         cloudfront="x-amz-cf-id" in headers or "cloudfront" in headers.get("via", "").lower(),
         location=headers.get("location"),
@@ -93,7 +93,8 @@ def parse_www_authenticate(value: str) -> dict[str, str]:
     return result
 
 
-def _http_date(value: str | None) -> float | None:
+def http_date(value: str | None) -> float | None:
+    """The `Date` header as epoch seconds (the gateway's clock), or None."""
     if not value:
         return None
     cached = _last_date.get(value)  # a busy API answers many times within the same second

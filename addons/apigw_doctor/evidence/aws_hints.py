@@ -11,10 +11,10 @@ import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from ..pools import pool_id_region, split_cognito_issuer
+from ..timefmt import utc
 from ..wire import REQUEST_ID_HEADERS
 
 # Ids that appear in API Gateway's own logs (execution log lines start with `(<requestId>)`).
@@ -385,7 +385,5 @@ def _window(request_time: float | None, scale: int) -> str:
 def _window_iso(request_time: float | None) -> str:
     if request_time is None:
         return ""
-    start, end = (
-        datetime.fromtimestamp(request_time + d, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for d in (-_WINDOW, _WINDOW)
-    )
+    start, end = (utc(request_time + d) for d in (-_WINDOW, _WINDOW))
     return f"--start-time {start} --end-time {end} "

@@ -14,13 +14,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 from mitmproxy import flow as mflow
 from mitmproxy import http
 
+from ..reply import http_date
 from ..timefmt import ago, utc
 from .aws_hints import AwsHints, aws_hints, request_ids_from_headers, token_claims
 from .har import dump_har, har_from_redacted, tool_version
@@ -168,13 +168,7 @@ def _number(value: Any) -> float | None:
 
 
 def _gateway_date(response: http.Response | None) -> float | None:
-    value = response.headers.get("date") if response else None
-    if not value:
-        return None
-    try:
-        return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
+    return http_date(response.headers.get("date")) if response else None
 
 
 def _timeline(c: http.HTTPFlow, meta: Mapping[str, Any]) -> dict[str, Any]:
