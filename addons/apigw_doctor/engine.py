@@ -122,7 +122,8 @@ def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: _Request) -> Diag
     request, response = flow.request, flow.response
     assert response is not None
     expectations, target, credential, token = knowledge.expectations, seen.target, seen.credential, seen.token
-    reply = read_reply(response.status_code, seen.response_headers, _body(response), _secrets_of(credential))
+    body = response.raw_content if "content-encoding" not in seen.response_headers else _body(response)
+    reply = read_reply(response.status_code, seen.response_headers, body, _secrets_of(credential))
     http_api = is_http_api(target, seen.response_headers)
     method = request.method.upper()
     signal = read_signal(target, reply, credential, method, http_api)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 
+@lru_cache(maxsize=1024)  # the same exp, iat and Date recur across a client's retries
 def utc(epoch: float) -> str:
     """`2026-11-26T22:40:00Z`; out-of-range values are shown as the raw number."""
     try:
@@ -13,6 +15,7 @@ def utc(epoch: float) -> str:
         return str(epoch)
 
 
+@lru_cache(maxsize=1024)
 def clock(epoch: float) -> str:
     """`22:40:00Z`, for lines where the date is already clear."""
     try:
