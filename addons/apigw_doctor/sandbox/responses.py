@@ -60,14 +60,10 @@ def _cloudfront(error: bool) -> Headers:
     )
 
 
-# --- REST API (v1) ------------------------------------------------------------------------------------------
-
-
-def _rest(now: float, status: int, body: bytes, error_type: str | None, *, edge: bool) -> Reply:
-    # ref §0, REST regional row (Ge0rg3/requests-ip-rotator#43 capture): content-type application/json,
-    # x-amzn-RequestId <uuid>, x-amzn-ErrorType on errors, x-amz-apigw-id.
+def _amzn_headers(now: float, error_type: str | None) -> tuple[str, list[tuple[str, str]]]:
+    """The headers REST APIs and function URLs share: Date, JSON, `x-amzn-RequestId`, and the error type if any."""
     rid = str(uuid.uuid4())
-    headers: list[tuple[str, str]] = [
+    headers = [
         ("Date", http_date(now)),
         ("Content-Type", "application/json"),
         ("Connection", "keep-alive"),
@@ -75,6 +71,16 @@ def _rest(now: float, status: int, body: bytes, error_type: str | None, *, edge:
     ]
     if error_type:
         headers.append(("x-amzn-ErrorType", error_type))
+    return rid, headers
+
+
+# --- REST API (v1) ------------------------------------------------------------------------------------------
+
+
+def _rest(now: float, status: int, body: bytes, error_type: str | None, *, edge: bool) -> Reply:
+    # ref §0, REST regional row (Ge0rg3/requests-ip-rotator#43 capture): content-type application/json,
+    # x-amzn-RequestId <uuid>, x-amzn-ErrorType on errors, x-amz-apigw-id.
+    rid, headers = _amzn_headers(now, error_type)
     headers.append(("x-amz-apigw-id", apigw_id()))
     if edge:
         # ref §0 edge row: the edge capture adds x-amzn-trace-id (X-Ray form Root=1-<8 hex>-<24 hex>).
@@ -242,15 +248,7 @@ FUNCTION_URL_FORBIDDEN = (
 
 
 def _function_url(now: float, status: int, body: bytes, error_type: str | None) -> Reply:
-    rid = str(uuid.uuid4())
-    headers: list[tuple[str, str]] = [
-        ("Date", http_date(now)),
-        ("Content-Type", "application/json"),
-        ("Connection", "keep-alive"),
-        ("x-amzn-RequestId", rid),
-    ]
-    if error_type:
-        headers.append(("x-amzn-ErrorType", error_type))
+    rid, headers = _amzn_headers(now, error_type)
     return Reply(status, tuple(headers), body, rid)
 
 
