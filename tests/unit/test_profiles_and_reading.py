@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from apigw_doctor import checks
 from apigw_doctor.engine import diagnose_flow
@@ -32,8 +33,8 @@ def test_checks_read_the_profile_fields_not_the_name(monkeypatch):
     f = flow(HTTP_401, host=HTTP_HOST, request_headers={"Authorization": mint()})
     d = diagnose_flow(f, Knowledge(make_expectations(authorizer="jwt")))
     assert d is not None and d.cause == "unsupported-algorithm"
-    assert "ctx.profile ==" not in open(checks.__file__).read()
-    assert "ctx.profile in" not in open(checks.__file__).read()
+    source = Path(checks.__file__).read_text()
+    assert "ctx.profile ==" not in source and "ctx.profile in" not in source
     assert isinstance(strict_alg, AuthorizerProfile)
 
 
