@@ -42,4 +42,5 @@ def expectations_from(options: Any) -> Expectations:
 
 def knowledge_from(options: Any) -> Knowledge:
     """Expectations and keys from the options; raises ValueError with a message fit for the user."""
-    return Knowledge(expectations_from(options), load_keystore(options.apigw_jwks))
+    expectations = expectations_from(options)
+    return Knowledge(expectations, load_keystore(options.apigw_jwks, pools=expectations.issuers))

@@ -32,8 +32,8 @@ _JWT_RANKING = (
     "not-a-jwt",
     "sigv4-clock-skew",
     "sigv4-signature-mismatch",
+    "unknown-key",  # aws-jwt-verify looks the kid up before it judges alg
     "unsupported-algorithm",
-    "unknown-key",
     "bad-signature",
     "wrong-issuer",
     "token-expired",

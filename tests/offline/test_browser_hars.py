@@ -18,7 +18,19 @@ from tests.offline.conftest import KEY, Live, Run
 FULL_COPIES = ("chrome", "firefox", "safari", "mitmproxy-har", "flow-file")
 ALL_FILES = (*FULL_COPIES, "chrome-sanitized")
 ROW_KEYS = {"index", "method", "url", "status", "target", "diagnosis"}
-DIAGNOSIS_KEYS = {"cause", "confidence", "title", "summary", "evidence", "fix", "checks", "target", "token", "warnings"}
+DIAGNOSIS_KEYS = {
+    "cause",
+    "confidence",
+    "title",
+    "summary",
+    "evidence",
+    "fix",
+    "checks",
+    "target",
+    "token",
+    "warnings",
+    "alternatives",
+}
 CHECK_KEYS = {"id", "result", "expected", "actual", "note"}
 TARGET_KEYS = {"surface", "api_id", "region", "stage"}
 
