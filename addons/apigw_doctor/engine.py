@@ -11,15 +11,17 @@ from . import safejson
 from .checks import PROFILES, CheckContext, check_expiry
 from .credential import find_credential
 from .diagnosis import FlowFacts, diagnose
+from .identity_pool import IdentityCall, login_credential, read_call
+from .identity_pool import judge as judge_identity_call
 from .knowledge import Expectations, Knowledge
 from .model import STRIPPED, Credential, Diagnosis, Finding, Profile, Reply, Target, Token
 from .pools import split_cognito_issuer
 from .reply import read_reply
 from .signals import Signal, read_signal
-from .target import HostMatch, is_http_api, resolve_target
+from .target import HostMatch, cognito_api_by_target, is_http_api, resolve_target
 from .tokens import decode_token
 
-_COGNITO_SURFACES = ("cognito-oauth", "cognito-idp")
+_COGNITO_SURFACES = ("cognito-oauth", "cognito-idp", "cognito-identity")
 # How far the proxy's clock may be from the gateway's before the success fast path could miss a warning: the
 # 5 minutes API Gateway itself tolerates for SigV4 (REF §4). Much more would send every 1-hour token down the slow path.
 _CLOCK_SLACK = 300
@@ -35,6 +37,7 @@ class _Request:
     response_headers: dict[str, str]
     credential: Credential
     token: Token | None
+    identity: IdentityCall | None = None  # a Cognito identity-pool call: its Logins (identity_pool.py)
 
 
 def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stripped: bool = False) -> Diagnosis | None:
@@ -69,8 +72,21 @@ def learn_from_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> None:
 
 
 def watched(request: http.Request, knowledge: Knowledge) -> HostMatch | None:
-    """The cheap first test every flow meets: the raw Host/authority, not mitmproxy's parsed `pretty_host`."""
-    return knowledge.hosts.match(request.host_header or request.host)
+    """The cheap first test every flow meets: the raw Host/authority, not mitmproxy's parsed `pretty_host`.
+
+    A POST to any other host still counts when its X-Amz-Target names a Cognito API (a custom endpoint, an emulator).
+    """
+    found = knowledge.hosts.match(request.host_header or request.host)
+    if found is None and request.data.method == b"POST" and (surface := cognito_api_by_target(_amz_target(request))):
+        return HostMatch(surface, None, None, host=request.pretty_host.lower())
+    return found
+
+
+def _amz_target(request: http.Request) -> str | None:
+    for name, value in request.headers.fields:
+        if len(name) == 12 and name.lower() == b"x-amz-target":
+            return value.decode("latin-1")
+    return None
 
 
 def _read_request(flow: http.HTTPFlow, knowledge: Knowledge, credentials_stripped: bool) -> _Request | None:
@@ -92,6 +108,11 @@ def _read_request(flow: http.HTTPFlow, knowledge: Knowledge, credentials_strippe
         if credential.kind == "missing" and credentials_stripped:
             credential = Credential("missing", STRIPPED, api_key_sent=credential.api_key_sent)
         token = _decode(credential)
+    if target.surface == "cognito-identity":
+        identity = read_call(request_headers, _body(request))
+        if login := login_credential(identity):
+            credential, token = login, _decode(login)
+        return _Request(target, request_headers, response_headers, credential, token, identity)
     return _Request(target, request_headers, response_headers, credential, token)
 
 
@@ -126,7 +147,7 @@ def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: _Request) -> Diag
     reply = read_reply(response.status_code, seen.response_headers, body, _secrets_of(credential))
     http_api = is_http_api(target, seen.response_headers)
     method = request.method.upper()
-    signal = read_signal(target, reply, credential, method, http_api)
+    signal = read_signal(target, reply, credential, method, http_api, seen.request_headers, token)
     profile = choose_profile(target, credential, token, reply, signal, expectations, http_api)
     now = reply.date if reply.date is not None else request.timestamp_start
     api_key = _api_key(target)
@@ -136,6 +157,9 @@ def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: _Request) -> Diag
         baseline.api(api_key), baseline.route(_route_key(api_key, method, target)), knowledge.keys,
     )  # fmt: skip
     facts = FlowFacts(method, target.path, request.timestamp_start, "origin" in seen.request_headers)
+    if seen.identity is not None:
+        signal, findings = judge_identity_call(seen.identity, token, reply, now)
+        return diagnose(ctx, findings, signal, facts)
     return diagnose(ctx, _run(ctx), signal, facts)
 
 
