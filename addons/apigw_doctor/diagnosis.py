@@ -75,6 +75,9 @@ def _choose(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) ->
     route_gone = choice.cause in ("route-not-found", "stage-not-deployed") and _route_answered_before(ctx)
     if dropped and (choice.cause == "missing-credential" or route_gone):
         return _Choice("unexplained", "low")
+    named = {choice.cause, *(a[0] for a in choice.alternatives)}
+    extra = tuple((code, "low", how) for code, how in signal.also if code not in named and code in CATALOGUE)
+    choice.alternatives += extra  # type: ignore[assignment]
     if choice.alternatives and choice.confidence == "high":
         choice.confidence = "medium"  # high means every alternative was ruled out
     failing = {f.cause for f in findings if f.result == "fail" and f.cause and f.cause != choice.cause}
@@ -128,6 +131,10 @@ def _sigv4_front_door(ctx: CheckContext, signal: Signal) -> _Choice:
     if ctx.expectations.authorizer == "iam":
         return _Choice("sigv4-expected", signal.confidence)  # the user says the method uses IAM: a fact
     if _route_answered_before(ctx):
+        assert ctx.route is not None
+        if "sigv4" in ctx.route.credential_kinds:  # signed calls worked here: an IAM method
+            return _Choice("sigv4-expected", signal.confidence,
+                           tell="this method and path took SigV4-signed calls earlier in this capture")  # fmt: skip
         return _Choice(
             "stage-not-deployed",
             "medium",
@@ -135,7 +142,7 @@ def _sigv4_front_door(ctx: CheckContext, signal: Signal) -> _Choice:
             tell="this method and path answered earlier in this capture, so the deployed stage changed: compare the "
             "stage's deployment with the definition; then " + _IAM_TELL,
         )
-    if _jwt_method(ctx):
+    if _jwt_method(ctx) and not (ctx.api and "sigv4" in ctx.api.credential_kinds):
         why = "apigw_authorizer" if ctx.expectations.authorizer != "auto" else "earlier token calls to this API"
         return _Choice(
             "route-not-found",
@@ -285,6 +292,8 @@ def _evidence(
         )
     if signal.customised:
         lines.append("the body is not API Gateway's default text: a customised gateway response")
+    for code, how in signal.also:
+        lines.append(f"also possible: {code} (low): {how}")
     if "error_description" in reply.www_authenticate:
         lines.append(f'www-authenticate: error_description="{reply.www_authenticate["error_description"]}"')
     for finding in findings:

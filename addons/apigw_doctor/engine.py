@@ -7,6 +7,7 @@ from mitmproxy import http
 from .baseline import ApiBaseline
 from .checks import CheckContext, check_expiry
 from .diagnosis import FlowFacts, diagnose
+from .identity_pool import judge as judge_identity_call
 from .knowledge import Expectations, Knowledge
 from .model import Credential, Diagnosis, Finding, Profile, Reply, Target, Token
 from .pools import split_cognito_issuer
@@ -16,7 +17,7 @@ from .signals import Signal, read_signal
 
 __all__ = ["choose_profile", "diagnose_flow", "header_dict", "learn_from_flow", "observe_flow", "watched"]
 
-_COGNITO_SURFACES = ("cognito-oauth", "cognito-idp")
+_COGNITO_SURFACES = ("cognito-oauth", "cognito-idp", "cognito-identity")
 # How far the proxy's clock may be from the gateway's before the success fast path could miss a warning: the
 # 5 minutes API Gateway itself tolerates for SigV4 (REF §4). Much more would send every 1-hour token down the slow path.
 _CLOCK_SLACK = 300
@@ -69,7 +70,7 @@ def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: FlowReading) -> D
     )
     assert reply is not None
     method = flow.request.method.upper()
-    signal = read_signal(target, reply, credential, method, seen.http_api)
+    signal = read_signal(target, reply, credential, method, seen.http_api, seen.request_headers, token)
     api_key = _api_key(target)
     baseline = knowledge.baseline
     api = baseline.api(api_key)
@@ -79,6 +80,9 @@ def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: FlowReading) -> D
         api, baseline.route(_route_key(api_key, method, target)), knowledge.keys, seen.http_api,
     )  # fmt: skip
     facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers)
+    if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer
+        signal, findings = judge_identity_call(seen.identity, token, reply, seen.now)
+        return diagnose(ctx, findings, signal, facts)
     return diagnose(ctx, _run(ctx), signal, facts)
 
 
