@@ -130,7 +130,7 @@ def _sigv4_front_door(ctx: CheckContext, signal: Signal) -> _Choice:
     """The SigV4 parse texts: an unknown route or undeployed stage, or an IAM method, answer them byte for byte."""
     if ctx.expectations.authorizer == "iam":
         return _Choice("sigv4-expected", signal.confidence)  # the user says the method uses IAM: a fact
-    if _route_answered_before(ctx):
+    if _route_answered_before(ctx) and ctx.credential.location != STRIPPED:  # (stripped: what worked is unknown)
         assert ctx.route is not None
         if "sigv4" in ctx.route.credential_kinds:  # signed calls worked here: an IAM method
             return _Choice("sigv4-expected", signal.confidence,

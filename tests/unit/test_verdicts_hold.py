@@ -215,7 +215,7 @@ def test_expired_token_with_an_unknown_kid_or_a_bad_signature_leads_with_the_key
 def test_forbidden_without_an_api_key_does_not_blame_the_api_key():
     d = verdict(flow(FORBIDDEN, path="/prod/keyed"))
     assert d.cause != "api-key-rejected" and d.cause == "gateway-forbidden"
-    assert alternatives(d) == ["api-key-rejected"]
+    assert alternatives(d) == ["api-key-rejected", "waf-blocked"]
     d = verdict(flow(FORBIDDEN, path="/prod/keyed", request_headers={"x-api-key": "k" * 20}))
     assert d.cause == "api-key-rejected"
 
