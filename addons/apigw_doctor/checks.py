@@ -209,6 +209,11 @@ def check_signature(ctx: CheckContext) -> Finding:
     alg = str(token.header.get("alg"))
     if alg not in _RSA_ALGS:
         return Finding("token.signature", "skip", note=f"{alg} is judged by token.alg")
+    declared = {k.key.algorithm_name for k in candidates if _declares_alg(k.key)}
+    if declared and alg not in declared:
+        return Finding("token.signature", "fail", f"alg {' or '.join(sorted(declared))} (the key's)", f"alg {alg}",
+                       note=f"the JWKS publishes kid {kid} for another algorithm",
+                       cause="unsupported-algorithm")  # fmt: skip
     verdicts = [verify_signature(ctx.credential.token or "", k.key, alg) for k in candidates]
     if True in verdicts:
         return Finding("token.signature", "pass", actual=f"verified with kid {kid}")
@@ -216,6 +221,12 @@ def check_signature(ctx: CheckContext) -> Finding:
         return Finding("token.signature", "fail", "a signature made with the pool's key", "does not verify",
                        note="the token was altered or signed by someone else", cause="bad-signature")  # fmt: skip
     return Finding("token.signature", "skip", note=f"the key for kid {kid} cannot verify {alg}")
+
+
+def _declares_alg(key: object) -> bool:
+    """The JWK names its algorithm (`alg`), as Cognito's JWKS does; PyJWK otherwise assumes one from `kty`."""
+    data = getattr(key, "_jwk_data", None)
+    return isinstance(data, dict) and isinstance(data.get("alg"), str)
 
 
 def check_expiry(ctx: CheckContext) -> Finding:
