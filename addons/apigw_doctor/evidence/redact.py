@@ -610,6 +610,9 @@ class _Scrubber:
 
     def json_value(self, obj: Any, where: str, key: str | None = None, kind: str | None = None) -> Any:
         """`kind`: the secret kind a secret-named key above this value gave it (`{"password": {"value": ...}}`)."""
+        if isinstance(obj, dict) and key is not None and _norm(key) == "logins":
+            # Identity pools: provider name -> that provider's token (a Facebook or Amazon token is opaque).
+            return {k: self.json_value(v, f"{where}.{k}", "token") for k, v in obj.items()}
         if kind is None and key is not None and isinstance(obj, dict | list) and _classify(key, "json") == "secret":
             kind = "secret"  # everything under a secret-named key is the secret
         if isinstance(obj, dict):
