@@ -424,8 +424,8 @@ def check_audience(ctx: CheckContext) -> Finding:
     shown = f"{claim}={_shown(actual)}" if actual is not None else "no aud or client_id claim"
     wanted = ctx.expectations.audiences
     if ctx.profile.audience == "unchecked":
-        if wanted:
-            return Finding("token.aud", "skip", actual=shown,
+        if wanted:  # said as a warning: the user configured something this authorizer does not use
+            return Finding("token.aud", "warn", " or ".join(wanted), shown,
                            note=f"a {ctx.profile.name} authorizer does not check the audience: any app client of the "
                            "pool is accepted, so apigw_audiences does not apply here")  # fmt: skip
         return Finding("token.aud", "skip", actual=shown, note=f"a {ctx.profile.name} authorizer does not check it")

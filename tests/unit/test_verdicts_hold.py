@@ -275,7 +275,11 @@ def test_rest_cognito_authorizers_do_not_check_the_audience_and_say_so():
     d = verdict(flow(REST_401, request_headers=auth(access)), audiences=[CLIENT], user_pools=[POOL])
     assert d.cause != "wrong-audience"
     aud = next(c for c in d.as_metadata()["checks"] if c["id"] == "token.aud")
-    assert aud["result"] == "skip" and "does not check the audience" in aud["note"]
+    assert aud["result"] == "warn" and "does not check the audience" in aud["note"]
+    assert any("does not check the audience" in line for line in d.evidence)
+    # distractor: without apigw_audiences there is nothing to warn about
+    d = verdict(flow(REST_401, request_headers=auth(access)), user_pools=[POOL])
+    assert next(c for c in d.as_metadata()["checks"] if c["id"] == "token.aud")["result"] == "skip"
 
 
 def test_one_jwks_file_and_one_pool_make_that_pools_keys(pool_jwks):
