@@ -12,9 +12,12 @@ Only fingerprints and a few claims leave this module; the token values are dropp
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
+
+from mitmproxy import http
 
 from . import safejson
 from .lineage import Answer, Issued, Revocation, kept_claims
@@ -183,3 +186,48 @@ def _str(value: Any) -> str | None:
 
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def answer_of_flow(flow: http.HTTPFlow) -> Answer | None:
+    """`read_answer` for a mitmproxy flow: only POSTs with an `X-Amz-Target` or to `/oauth2/...` are read."""
+    request, response = flow.request, flow.response
+    if response is None or request.method != "POST":
+        return None
+    target = request.headers.get("x-amz-target", "")
+    if not target.startswith(("AWSCognito",)) and not request.path.startswith("/oauth2/"):
+        return None
+    headers = {"x-amz-target": target, "content-type": request.headers.get("content-type", "")}
+    return read_answer(
+        request.method, request.path, headers, _content(request), response.status_code, _content(response)
+    )
+
+
+def _content(message: http.Message) -> bytes | None:
+    """The body, decoded only as far as `_MAX_BODY` bytes: a compressed answer cannot grow without bound."""
+    raw = message.raw_content
+    if raw is None or len(raw) > _MAX_BODY:
+        return None
+    encoding = message.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding not in ("gzip", "deflate"):
+        return None
+    inflater = zlib.decompressobj(wbits=47)  # 32 + 15: a gzip or zlib header, detected
+    try:
+        body = inflater.decompress(raw, _MAX_BODY)
+    except zlib.error:
+        return None
+    return None if inflater.unconsumed_tail else body
+
+
+def presented_fingerprint(content_type: str, body: bytes | None) -> str | None:
+    """The refresh token a Cognito request sends in its body (REFRESH_TOKEN_AUTH, GetTokensFromRefreshToken,
+    RevokeToken, the refresh grant), so a refused refresh can be linked to the flow that issued or revoked it."""
+    if content_type.lower().startswith(_FORM):
+        value = _form({"content-type": content_type}, body).get("refresh_token")
+    else:
+        request = _json(body)
+        params = request.get("AuthParameters")
+        value = params.get("REFRESH_TOKEN") if isinstance(params, dict) else None
+        value = value or request.get("RefreshToken") or request.get("Token")
+    return token_fingerprint(value) if isinstance(value, str) and value else None

@@ -53,6 +53,7 @@ class TokenRecord:
     replaced_by: FlowRef | None = None
     replaced_by_token: str | None = None
     revoked: FlowRef | None = None
+    uses: int = 0  # later flows that carried it
 
     def as_dict(self) -> dict[str, Any]:
         """The record as flow metadata and the report hold it: JSON-safe, bounded, no secret."""
@@ -121,6 +122,8 @@ class Lineage:
         self._latest = 0.0
         self.flows = 0  # flows seen so far; the next flow is number `flows + 1`
         self.generation = 0  # bumped by every change, so a cache of lineage-dependent verdicts can tell
+        # (API, credential fingerprint) -> the last success on a REST API (conversation.Allowed), for cached policies
+        self.allowed: OrderedDict[tuple[str, str], Any] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._tokens)

@@ -39,6 +39,7 @@ class Bundle:
     markdown: str
     report: dict[str, Any]
     redacted: Redacted
+    html: str = ""  # report.html: the flow's token timeline (report/html.py), redacted like the rest
 
     @property
     def har(self) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def build_bundle(flow: http.HTTPFlow) -> Bundle:
     # A last pass over everything laid out from traffic; the removal list is ours and goes in after it.
     report = {**redact_value(report), "sanitized_by": sanitized_by(redacted.removed), "removed": list(redacted.removed)}
     markdown = redact_text(_markdown(c, meta, timeline, hints)) + _footer(redacted.removed)
-    return Bundle(bundle_name(flow), markdown, report, redacted)
+    return Bundle(bundle_name(flow), markdown, report, redacted, _html(flow))
 
 
 def write_bundle(flow: http.HTTPFlow, directory: str | Path) -> Path:
@@ -127,9 +128,22 @@ def write_bundles(flows: Sequence[mflow.Flow], directory: str | Path) -> Path:
 def _write(bundle: Bundle, parent: Path) -> Path:
     path = _new_dir(parent, bundle.name)
     _write_text(path / "report.md", bundle.markdown)
+    _write_text(path / "report.html", bundle.html)
     _write_text(path / "report.json", json.dumps(bundle.report, indent=2, ensure_ascii=False) + "\n")
     _write_text(path / "flows.har", dump_har(bundle.har))
     return path
+
+
+def _html(flow: http.HTTPFlow) -> str:
+    """The one flow's timeline; its token's lineage comes from the verdict's `lineage` metadata."""
+    from ..report.html import render_timeline
+    from ..report.timeline import collect
+
+    def fingerprint_of(f: http.HTTPFlow) -> str | None:
+        token = (f.metadata.get(METADATA_KEY) or {}).get("token")
+        return token.get("fingerprint") if isinstance(token, Mapping) else None
+
+    return render_timeline(collect([flow], fingerprint_of), f"apigw-doctor evidence: {bundle_name(flow)}")
 
 
 def _new_dir(parent: Path, name: str) -> Path:
