@@ -48,6 +48,15 @@ DESIGN_CAUSES = frozenset(
         "cognito-missing-scope",
         # issue 9: a cause when the request failed with a token a refresh had replaced (a warning when it passed).
         "stale-token-after-refresh",
+        "backend-rejected",
+        "waf-blocked",
+        "cloudfront-refused",
+        "custom-domain-unmapped",
+        "cognito-auth-flow-not-enabled",
+        "identity-pool-provider-mismatch",
+        "identity-pool-token-rejected",
+        "identity-pool-unauth-disabled",
+        "identity-pool-config",
     ]
 )
 DESIGN_WARNINGS = frozenset(

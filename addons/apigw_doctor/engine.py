@@ -7,6 +7,7 @@ from mitmproxy import http
 from . import conversation
 from .checks import CheckContext, check_expiry
 from .diagnosis import FlowFacts, diagnose
+from .identity_pool import judge as judge_identity_call
 from .knowledge import Expectations, Knowledge
 from .model import Credential, Diagnosis, Finding, Profile, Reply, Target, Token
 from .pools import split_cognito_issuer
@@ -16,7 +17,7 @@ from .signals import Signal, read_signal
 
 __all__ = ["choose_profile", "diagnose_flow", "header_dict", "learn_from_flow", "observe_flow", "watched"]
 
-_COGNITO_SURFACES = ("cognito-oauth", "cognito-idp")
+_COGNITO_SURFACES = ("cognito-oauth", "cognito-idp", "cognito-identity")
 # How far the proxy's clock may be from the gateway's before the success fast path could miss a warning: the
 # 5 minutes API Gateway itself tolerates for SigV4 (REF §4). Much more would send every 1-hour token down the slow path.
 _CLOCK_SLACK = 300
@@ -81,7 +82,7 @@ def _diagnose(
     )
     assert reply is not None
     method = flow.request.method.upper()
-    signal = read_signal(target, reply, credential, method, seen.http_api)
+    signal = read_signal(target, reply, credential, method, seen.http_api, seen.request_headers, token)
     profile = choose_profile(target, credential, token, reply, signal, expectations, seen.http_api)
     api_key = _api_key(target)
     baseline = knowledge.baseline
@@ -89,8 +90,16 @@ def _diagnose(
         target, credential, token, reply, PROFILES[profile], seen.now, expectations,
         baseline.api(api_key), baseline.route(_route_key(api_key, method, target)), knowledge.keys,
     )  # fmt: skip
+<<<<<<< HEAD
     seen_facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers, facts)
     return diagnose(ctx, _run(ctx), signal, seen_facts)
+=======
+    facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers)
+    if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer
+        signal, findings = judge_identity_call(seen.identity, token, reply, seen.now)
+        return diagnose(ctx, findings, signal, facts)
+    return diagnose(ctx, _run(ctx), signal, facts)
+>>>>>>> main
 
 
 def _learn(knowledge: Knowledge, method: str, seen: FlowReading) -> None:

@@ -12,10 +12,11 @@ from mitmproxy import http
 
 from . import safejson
 from .credential import find_credential
+from .identity_pool import IdentityCall, login_credential, read_call
 from .knowledge import Knowledge
 from .model import STRIPPED, Credential, Reply, Target, Token
 from .reply import http_date, read_reply
-from .target import HostMatch, is_http_api, resolve_target
+from .target import HostMatch, cognito_api_by_target, is_http_api, resolve_target
 from .tokens import decode_token
 
 _CREDENTIAL_CACHE = 512
@@ -38,6 +39,7 @@ class FlowReading:
     reply: Reply | None = None
     now: float = 0.0
     http_api: bool = False
+    identity: IdentityCall | None = None  # a Cognito identity-pool call: what it asked for (identity_pool.py)
 
 
 def read_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stripped: bool = False) -> FlowReading | None:
@@ -77,7 +79,12 @@ def read_request(
         if credential.kind == "missing" and credentials_stripped:
             credential = Credential("missing", STRIPPED, api_key_sent=credential.api_key_sent)
         token = decode_credential(credential)
-    reading = FlowReading(target, request_headers, response_headers, credential, token)
+    identity = None
+    if target.surface == "cognito-identity":  # the login token travels in the body's Logins map
+        identity = read_call(request_headers, message_body(request))
+        if login := login_credential(identity):
+            credential, token = login, decode_credential(login)
+    reading = FlowReading(target, request_headers, response_headers, credential, token, identity=identity)
     reading.now = request.timestamp_start
     return reading
 
@@ -110,8 +117,21 @@ def gateway_date(response: http.Response | None) -> float | None:
 
 
 def watched(request: http.Request, knowledge: Knowledge) -> HostMatch | None:
-    """The cheap first test every flow meets: the raw Host/authority, not mitmproxy's parsed `pretty_host`."""
-    return knowledge.hosts.match(request.host_header or request.host)
+    """The cheap first test every flow meets: the raw Host/authority, not mitmproxy's parsed `pretty_host`.
+
+    A POST to any other host still counts when its X-Amz-Target names a Cognito API (a custom endpoint, an emulator).
+    """
+    found = knowledge.hosts.match(request.host_header or request.host)
+    if found is None and request.data.method == b"POST" and (surface := cognito_api_by_target(_amz_target(request))):
+        return HostMatch(surface, None, None, host=request.pretty_host.lower())
+    return found
+
+
+def _amz_target(request: http.Request) -> str | None:
+    for name, value in request.headers.fields:
+        if len(name) == 12 and name.lower() == b"x-amz-target":
+            return value.decode("latin-1")
+    return None
 
 
 def header_dict(headers: http.Headers) -> dict[str, str]:
