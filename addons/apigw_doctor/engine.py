@@ -9,7 +9,7 @@ from .checks import CheckContext, check_expiry
 from .diagnosis import FlowFacts, diagnose
 from .identity_pool import judge as judge_identity_call
 from .knowledge import Expectations, Knowledge
-from .model import Credential, Diagnosis, Finding, Profile, Reply, Target, Token
+from .model import METADATA_KEY, Credential, Diagnosis, Finding, Profile, Reply, Target, Token
 from .pools import split_cognito_issuer
 from .profiles import PROFILES
 from .reading import FlowReading, header_dict, read_reply_side, read_request, watched
@@ -33,6 +33,9 @@ def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stri
     if seen is None:
         return None
     facts = conversation.observe(flow, knowledge.lineage, seen, record=False)  # look up, record nothing
+    if facts is not None:  # a re-analysis: the flow keeps the number it had when it was first seen
+        linked = (flow.metadata.get(METADATA_KEY) or {}).get("lineage")
+        facts.number = linked.get("flow", 0) if isinstance(linked, dict) else 0
     return _diagnose(flow, knowledge, read_reply_side(flow, seen), facts)
 
 
@@ -90,16 +93,11 @@ def _diagnose(
         target, credential, token, reply, PROFILES[profile], seen.now, expectations,
         baseline.api(api_key), baseline.route(_route_key(api_key, method, target)), knowledge.keys,
     )  # fmt: skip
-<<<<<<< HEAD
     seen_facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers, facts)
-    return diagnose(ctx, _run(ctx), signal, seen_facts)
-=======
-    facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer
         signal, findings = judge_identity_call(seen.identity, token, reply, seen.now)
-        return diagnose(ctx, findings, signal, facts)
-    return diagnose(ctx, _run(ctx), signal, facts)
->>>>>>> main
+        return diagnose(ctx, findings, signal, seen_facts)
+    return diagnose(ctx, _run(ctx), signal, seen_facts)
 
 
 def _learn(knowledge: Knowledge, method: str, seen: FlowReading) -> None:
