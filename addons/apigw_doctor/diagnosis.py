@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import conversation
 from .causes import API_COMMANDS, CATALOGUE
 from .checks import CheckContext
+from .conversation import LineageFacts
 from .model import STRIPPED, Alternative, Confidence, Diagnosis, Finding
 from .pools import split_cognito_issuer
 from .signals import GENERIC, Signal
@@ -34,6 +36,7 @@ class FlowFacts:
     path: str
     local_time: float  # the proxy's clock when the request was sent
     origin: bool  # the request came from a browser page (Origin header)
+    lineage: LineageFacts | None = None  # what the rest of the conversation says about this flow's token
 
 
 def diagnose(
@@ -44,11 +47,24 @@ def diagnose(
     if signal is None:
         if not warnings:
             return None
-        return _build(ctx, findings, None, "No failure", "", [], facts, warnings)
+        lines = conversation.warning_lines(facts.lineage, warnings, ctx.now)
+        return _build(ctx, findings, None, "No failure", "", lines, facts, warnings)
 
     choice = _choose(ctx, findings, signal)
     evidence = _evidence(ctx, findings, signal, choice.lead, facts)
     summary = _summary(choice, ctx, signal, facts)
+    story = conversation.story_cause(
+        choice.cause, choice.confidence, facts.lineage, ctx.reply, ctx.target, facts.method, ctx.now,
+        ctx.route.successes if ctx.route is not None else 0, ctx.credential.kind,
+    )  # fmt: skip
+    if story is not None and story.cause in CATALOGUE:
+        summary = story.summary if story.cause != choice.cause else f"{story.summary}; {summary}"
+        if story.cause != choice.cause:  # the conversation explains the answer: the wire's alternatives no longer apply
+            choice.alternatives = ()
+        choice.cause, choice.confidence = story.cause, story.confidence  # type: ignore[assignment]
+        if choice.alternatives and choice.confidence == "high":
+            choice.confidence = "medium"
+        evidence[1:1] = story.evidence
     return _build(ctx, findings, choice, CATALOGUE[choice.cause].title, summary, evidence, facts, warnings)
 
 
@@ -324,7 +340,9 @@ def _body_text(ctx: CheckContext) -> str:
 
 
 def _warnings(ctx: CheckContext, signal: Signal | None, facts: FlowFacts) -> list[str]:
-    warnings = []
+    warnings = (
+        conversation.warnings(facts.lineage, ctx.reply.status, ctx.target.surface, ctx.now) if signal is None else []
+    )
     gateway = ctx.target.surface in ("rest", "http", "custom", "websocket")
     if gateway and facts.origin and 400 <= ctx.reply.status < 500 and not ctx.reply.cors:
         warnings.append("cors-headers-missing")
@@ -403,6 +421,7 @@ def _build(
         target=ctx.target,
         token=token,
         warnings=tuple(warnings),
+        lineage=conversation.metadata(facts.lineage),
         status=ctx.reply.status,
         method=facts.method,
         path=facts.path,

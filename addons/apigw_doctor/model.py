@@ -184,10 +184,11 @@ class Diagnosis:
     status: int = 0
     method: str = ""
     path: str = "/"
+    lineage: dict[str, Any] | None = None  # the token's lineage (conversation.metadata), when the proxy saw it
     alternatives: tuple[Alternative, ...] = ()
 
     def as_metadata(self) -> dict[str, Any]:
-        return {
+        meta = {
             "cause": self.cause,
             "confidence": self.confidence,
             "title": self.title,
@@ -200,3 +201,6 @@ class Diagnosis:
             "warnings": list(self.warnings),
             "alternatives": [a.as_dict() for a in self.alternatives],
         }
+        if self.lineage is not None:
+            meta["lineage"] = self.lineage
+        return meta
