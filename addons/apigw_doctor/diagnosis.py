@@ -53,9 +53,14 @@ def diagnose(
     choice = _choose(ctx, findings, signal)
     evidence = _evidence(ctx, findings, signal, choice.lead, facts)
     summary = _summary(choice, ctx, signal, facts)
+    # The conversation reads the wire's answer (route-not-found / sigv4-expected) itself; a route that took signed
+    # calls earlier is an IAM method, not a lost deployment, so its successes do not count for that story.
+    wire_cause = signal.cause if choice.cause == "stage-not-deployed" and signal.cause != GENERIC else choice.cause
+    route = ctx.route
+    successes = route.successes if route is not None and "sigv4" not in route.credential_kinds else 0
     story = conversation.story_cause(
-        choice.cause, choice.confidence, facts.lineage, ctx.reply, ctx.target, facts.method, ctx.now,
-        ctx.route.successes if ctx.route is not None else 0, ctx.credential.kind,
+        wire_cause, choice.confidence, facts.lineage, ctx.reply, ctx.target, facts.method, ctx.now,
+        successes, ctx.credential.kind,
     )  # fmt: skip
     if story is not None and story.cause in CATALOGUE:
         summary = story.summary if story.cause != choice.cause else f"{story.summary}; {summary}"
