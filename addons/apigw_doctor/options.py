@@ -1,4 +1,4 @@
-"""The engine's mitmproxy options (DESIGN.md table), declared once for the addon and the CLI alike."""
+"""The engine's mitmproxy options (docs/design.md, "Options"), declared once for the addon and the CLI alike."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 from .keys import load_keystore
 from .knowledge import Expectations, Knowledge, make_expectations
 
-# name, type, default, help. `collections.abc.Sequence[str]`, not typing's: see mitmproxy12-notes.md gotcha 1.
+# name, type, default, help. `collections.abc.Sequence[str]`, not typing's: see docs/design.md, "Living inside mitmproxy
+# 12".
 ENGINE_OPTIONS: tuple[tuple[str, Any, Any, str], ...] = (
     ("apigw_hosts", Sequence[str], [], "Extra hosts to watch (custom domains); *.example.com allowed."),
     ("apigw_user_pools", Sequence[str], [], "User pools the authorizer accepts: pool id, pool ARN or issuer URL."),

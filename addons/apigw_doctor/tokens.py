@@ -56,7 +56,8 @@ def decode_token(value: str) -> Token:
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Text fit for a verdict: JWT signatures replaced by their fingerprint, and each of `secrets` removed.
 
-    API Gateway echoes the Authorization header in some SigV4 parse errors (REF §4), so the gateway's own message
+    API Gateway echoes the Authorization header in some SigV4 parse errors (wire-reference "SigV4 and unknown routes"),
+    so the gateway's own message
     can carry the caller's token.
     """
     for secret in secrets:

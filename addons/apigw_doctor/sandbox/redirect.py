@@ -1,7 +1,8 @@
 """mitmproxy addon: send connections for the sandbox's AWS host names to the local sandbox instead.
 
 Only the TCP address changes (in `server_connect`, before mitmproxy dials), so the Host header and the upstream
-SNI keep the AWS names (test-bed.md §5). mitmproxy records the dialled address in the flow's URL; once the exchange
+SNI keep the AWS names (docs/design.md, "The sandbox"). mitmproxy records the dialled address in the flow's URL; once
+the exchange
 is over, `response` puts the AWS name back, so saved flows and HARs read like a capture against AWS. Nothing that
 was sent changes. mitmproxy must trust the sandbox CA:
 `--set ssl_verify_upstream_trusted_ca=<dir>/tls/ca.pem`.
@@ -42,7 +43,7 @@ class SandboxRedirect:
         self.patterns: tuple[str, ...] = DEFAULT_PATTERNS
 
     def load(self, loader) -> None:  # type: ignore[no-untyped-def]
-        # Optional[str], as mitmproxy12-notes.md §0 lists it among the option types `--set` can parse.
+        # Optional[str]: an option type `--set` can parse (docs/design.md, "Living inside mitmproxy 12").
         upstream_type = Optional[str]  # noqa: UP045
         loader.add_option("apigw_sandbox_upstream", upstream_type, None, "Send the sandbox's AWS hosts to HOST:PORT.")
         loader.add_option(
