@@ -58,7 +58,8 @@ MSG_FORBIDDEN = "forbidden"  # API key, WAF, private DNS, disabled endpoint (wir
 MSG_NOT_FOUND = "not found"  # HTTP API, no route matches (wire-reference "HTTP JWT authorizer")
 MSG_WAF_COGNITO = "request not allowed due to waf block"  # wire-reference "Keys, policies, WAF, CORS", cognito-idp
 
-# Lambda function URL, AuthType AWS_IAM (wire-reference "Lambda function URLs"). Older form reported as plain "Forbidden".
+# Lambda function URL, AuthType AWS_IAM (wire-reference "Lambda function URLs"). Older form reported as plain
+# "Forbidden".
 MSG_FUNCTION_URL_FORBIDDEN = "forbidden. for troubleshooting function url authorization issues"
 
 # HTTP API JWT authorizer www-authenticate (wire-reference "HTTP JWT authorizer"); the only description AWS documents.

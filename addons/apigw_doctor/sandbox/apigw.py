@@ -231,6 +231,7 @@ def handle_function_url(req: Request, fn: FunctionUrl, cfg: GatewayConfig, now: 
     if fn.auth_type == "AWS_IAM":
         v = _sigv4_check(req, cfg, region=fn.region, service="lambda", now=now)
         if v.outcome != "ok":
-            # The reference documents one answer for every function-URL auth failure (wire-reference "Lambda function URLs").
+            # The reference documents one answer for every function-URL auth failure (wire-reference "Lambda function
+            # URLs").
             return r.function_url_forbidden(now), Refusal(_SIGV4_CAUSES[v.outcome], f"sigv4:{v.outcome}", "AWS_IAM")
     return r.function_url_ok(now, {"ok": True, "function": fn.url_id}), None
