@@ -15,9 +15,10 @@ import logging
 from collections.abc import Sequence
 from typing import Optional
 
-from mitmproxy import ctx, exceptions, http
+from mitmproxy import ctx, http
 from mitmproxy.proxy import server_hooks
 
+from ..options import install_one_line_errors, invalid
 from .tls import SANDBOX_DNS_NAMES
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class SandboxRedirect:
         self.patterns: tuple[str, ...] = DEFAULT_PATTERNS
 
     def load(self, loader) -> None:  # type: ignore[no-untyped-def]
+        install_one_line_errors()
         # Optional[str]: an option type `--set` can parse (docs/design.md, "Living inside mitmproxy 12").
         upstream_type = Optional[str]  # noqa: UP045
         loader.add_option("apigw_sandbox_upstream", upstream_type, None, "Send the sandbox's AWS hosts to HOST:PORT.")
@@ -56,7 +58,7 @@ class SandboxRedirect:
             try:
                 self.upstream = parse_upstream(value) if value else None
             except ValueError as exc:
-                raise exceptions.OptionsError(str(exc)) from exc
+                raise invalid("apigw_sandbox_upstream", value, str(exc)) from exc
         if "apigw_sandbox_hosts" in updated:
             self.patterns = tuple(ctx.options.apigw_sandbox_hosts)
 
