@@ -147,6 +147,8 @@ def test_token_json_shape(token_runs):
         "kind": "placeholder",
         "lints": ["this is a placeholder, not a token: the client had no token when it built the request"],
         "fingerprint": None,
+        "status": "NOT USABLE: placeholder, not a token API Gateway can validate",
+        "exit": 1,
     }
 
 
