@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mitmproxy import http
 
+from .bounds import printable_diagnosis
 from .checks import CheckContext, check_expiry
 from .diagnosis import FlowFacts, diagnose
 from .identity_pool import judge as judge_identity_call
@@ -80,8 +81,8 @@ def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: FlowReading) -> D
     facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer
         signal, findings = judge_identity_call(seen.identity, token, reply, seen.now)
-        return diagnose(ctx, findings, signal, facts)
-    return diagnose(ctx, _run(ctx), signal, facts)
+        return printable_diagnosis(diagnose(ctx, findings, signal, facts))
+    return printable_diagnosis(diagnose(ctx, _run(ctx), signal, facts))
 
 
 def _learn(knowledge: Knowledge, method: str, seen: FlowReading) -> None:

@@ -72,3 +72,4 @@ class Knowledge:
         self.baseline = Baseline()
         # Clients send the same token many times: its parse and decode are reused (bounded, like the host cache).
         self.credentials: dict[tuple[str, bool], tuple[Credential, Token | None]] = {}
+        self.credential_bytes = 0  # characters of the raw credentials in `credentials` (the cache is bounded by both)
