@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .baseline import Baseline
 from .keys import KeyStore
+from .lineage import Lineage
 from .model import Credential, Token
 from .pools import parse_pool
 from .target import HostMatcher
@@ -73,3 +74,4 @@ class Knowledge:
         # Clients send the same token many times: its parse and decode are reused (bounded, like the host cache).
         self.credentials: dict[tuple[str, bool], tuple[Credential, Token | None]] = {}
         self.credential_bytes = 0  # characters of the raw credentials in `credentials` (the cache is bounded by both)
+        self.lineage = Lineage()  # tokens issued, refreshed and revoked in this capture (bounded)
