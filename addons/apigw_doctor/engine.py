@@ -5,6 +5,7 @@ from __future__ import annotations
 from mitmproxy import http
 
 from . import conversation
+from .bounds import printable_diagnosis
 from .checks import CheckContext, check_expiry
 from .diagnosis import FlowFacts, diagnose
 from .identity_pool import judge as judge_identity_call
@@ -97,8 +98,8 @@ def _diagnose(
     seen_facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers, facts)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer
         signal, findings = judge_identity_call(seen.identity, token, reply, seen.now)
-        return diagnose(ctx, findings, signal, seen_facts)
-    return diagnose(ctx, _run(ctx), signal, seen_facts)
+        return printable_diagnosis(diagnose(ctx, findings, signal, seen_facts))
+    return printable_diagnosis(diagnose(ctx, _run(ctx), signal, seen_facts))
 
 
 def _learn(knowledge: Knowledge, method: str, seen: FlowReading) -> None:

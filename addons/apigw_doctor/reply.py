@@ -4,15 +4,90 @@ what)."""
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+
+import brotli
+from mitmproxy import http
 
 from . import safejson, wire
 from .model import Reply
 from .tokens import scrub
 
+try:
+    from compression import zstd  # type: ignore[import-not-found]  # Python 3.14
+except ImportError:  # pragma: no cover - mitmproxy depends on the backport before 3.14
+    from backports import zstd  # type: ignore[import-not-found,no-redef]
+
 _MAX_BODY = 64 * 1024  # gateway error bodies are tiny; never parse a large payload
-_WWW_AUTH_PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*"([^"]*)"')
+_MAX_HEADER = 8192  # characters of www-authenticate parsed; the documented values are a few hundred
+_CHUNK = 16 * 1024  # compressed bytes fed to a decoder at a time
+# Bounded names and separators, and a value that stops at the next quote: linear on any header.
+_WWW_AUTH_PARAM = re.compile(r'(?<![A-Za-z_])([A-Za-z_]{1,64})[ \t]{0,8}=[ \t]{0,8}"([^"]*)"')
+
+
+class BodyTooLarge(ValueError):
+    """A body that decodes to more than the limit: nothing this tool reads is that large."""
+
+
+def decoded_body(message: http.Message, limit: int = _MAX_BODY, *, strict: bool = False) -> bytes | None:
+    """The body, decoded from its Content-Encoding, at most `limit` + 1 bytes (so a caller can tell "larger").
+
+    Decoded incrementally: a 300 KB gzip body that inflates to 300 MB costs only `limit` bytes, never the whole
+    inflation (mitmproxy's `get_content` decodes all of it). An undecodable body comes back raw, as mitmproxy's
+    `get_content(strict=False)` does; with `strict`, it raises ValueError instead.
+    """
+    raw = message.raw_content
+    if raw is None:  # streamed bodies are not kept
+        return None
+    encoding = message.headers.get("content-encoding", "").strip().lower()
+    if not raw or encoding in ("", "identity", "none"):
+        return raw
+    try:
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            return _inflate(raw, limit, 47 if encoding != "deflate" else 15)
+        if encoding == "br":
+            return _brotli(raw, limit)
+        if encoding == "zstd":
+            return _zstd(raw, limit)
+    except (zlib.error, brotli.error, zstd.ZstdError, EOFError, ValueError) as e:
+        if strict:
+            raise ValueError(f"cannot decode {encoding} body: {e}") from None
+        return raw
+    if strict:
+        raise ValueError(f"unknown content-encoding {encoding}")
+    return raw
+
+
+def _inflate(raw: bytes, limit: int, wbits: int) -> bytes:
+    try:
+        decoder = zlib.decompressobj(wbits)
+        out = decoder.decompress(raw, limit + 1)
+    except zlib.error:
+        if wbits != 15:
+            raise
+        decoder = zlib.decompressobj(-15)  # raw DEFLATE without the zlib header, which some servers send
+        out = decoder.decompress(raw, limit + 1)
+    return out
+
+
+def _brotli(raw: bytes, limit: int) -> bytes:
+    decoder = brotli.Decompressor()
+    out = bytearray()
+    for start in range(0, len(raw), _CHUNK):
+        out += decoder.process(raw[start : start + _CHUNK], output_buffer_limit=limit + 1)
+        if len(out) > limit:
+            return bytes(out[: limit + 1])
+        while not decoder.can_accept_more_data() and len(out) <= limit:
+            out += decoder.process(b"", output_buffer_limit=limit + 1)
+        if len(out) > limit:
+            return bytes(out[: limit + 1])
+    return bytes(out)
+
+
+def _zstd(raw: bytes, limit: int) -> bytes:
+    return zstd.ZstdDecompressor().decompress(raw, max_length=limit + 1)
 
 
 def read_reply(status: int, headers: Mapping[str, str], body: bytes | None, secrets: tuple[str, ...] = ()) -> Reply:
@@ -33,7 +108,7 @@ def read_reply(status: int, headers: Mapping[str, str], body: bytes | None, secr
         body_empty=not body,
         oauth_error=_str_field(parsed, "error"),
         cognito_type=_error_type(_str_field(parsed, "__type")),
-        www_authenticate=parse_www_authenticate(headers.get("www-authenticate", "")),
+        www_authenticate=_scrubbed(parse_www_authenticate(headers.get("www-authenticate", "")), secrets),
         request_ids={name: headers[name] for name in wire.REQUEST_ID_HEADERS if name in headers},
         date=http_date(headers.get("date")),
         cors="access-control-allow-origin" in headers,
@@ -71,6 +146,14 @@ def _cloudfront_page(parsed: dict | None, body: bytes | None) -> str | None:
         if line:
             return line[:200]
     return ""
+
+
+def _scrubbed(params: dict[str, str], secrets: tuple[str, ...]) -> dict[str, str]:
+    """`error_description` and friends are wire text too: a JWT echoed there loses its signature."""
+    for name, value in params.items():
+        if len(value) >= 8:
+            params[name] = scrub(value, secrets)
+    return params
 
 
 def _error_type(value: str | None) -> str | None:
@@ -119,6 +202,7 @@ def parse_www_authenticate(value: str) -> dict[str, str]:
     """
     if not value:
         return {}
+    value = value[:_MAX_HEADER]
     result: dict[str, str] = {}
     words = value.strip().split(None, 1)
     if words and "=" not in words[0]:
