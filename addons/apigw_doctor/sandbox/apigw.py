@@ -147,7 +147,8 @@ def _rest_route(api: RestApi, method: str, resource: str) -> tuple[RestRoute | N
 def handle_rest(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> Handled:
     edge = api.edge
     if api.waf_body_limit is not None and len(req.body) > api.waf_body_limit:
-        # WAF evaluates before API Gateway routes the request; its default block answer is 403 Forbidden (ref §5).
+        # WAF evaluates before API Gateway routes the request; its default block answer is 403 Forbidden
+        # (docs/wire-reference.md, "Keys, policies, WAF, CORS").
         detail = f"SizeRestrictions_BODY: {len(req.body)} bytes > {api.waf_body_limit}"
         return r.rest_forbidden(now, edge=edge), Refusal("waf-blocked", "waf", detail)
     stage, _, rest = req.path.lstrip("/").partition("/")
