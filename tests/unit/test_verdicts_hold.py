@@ -362,14 +362,16 @@ def test_an_api_key_is_not_a_misplaced_token():
 def test_cognito_unexplained_names_cognito_and_quotes_it():
     from .test_cognito_causes import idp
 
-    d = verdict(idp("InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client"))
-    if d.cause == "unexplained":  # another helper may teach the engine this text; then the test has nothing to say
-        assert "API Gateway" not in d.title and "Cognito" in d.title
-        assert "USER_PASSWORD_AUTH flow not enabled for this client" in d.summary
-        assert "cognito-idp.us-east-1.amazonaws.com" in d.summary
     d = verdict(idp("ResourceNotFoundException", "User pool client 1example does not exist."))
     assert d.cause == "unexplained" and d.title.startswith("Amazon Cognito refused")
+    assert "API Gateway" not in d.title
     assert 'ResourceNotFoundException: "User pool client 1example does not exist."' in d.summary
+    assert "cognito-idp.us-east-1.amazonaws.com" in d.summary
+    # distractor: an API Gateway answer that is not recognised keeps API Gateway's title
+    d = verdict(
+        flow((403, {"x-amzn-ErrorType": "SomethingException"}, b'{"message":"Nope"}'), request_headers=auth("tok"))
+    )
+    assert d.cause == "unexplained" and d.title.startswith("API Gateway refused")
 
 
 def _resign(token: str, *, drop: str) -> str:
