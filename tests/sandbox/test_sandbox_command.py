@@ -76,7 +76,7 @@ def test_the_printed_commands_work_as_printed_and_give_verdicts(sandbox_run):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         after = out.read_text().split(READY, 1)[1]
-        if "missing-credential (high)" in after and "placeholder-token (high)" in after:
+        if all(w in after for w in ("missing-credential (high)", "placeholder-token (high)", "GET /prod/orders  ")):
             break
         time.sleep(0.3)
     assert "401 GET /prod/items  missing-credential (high)" in after, after
