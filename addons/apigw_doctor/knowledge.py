@@ -17,7 +17,7 @@ AUTHORIZERS = ("auto", "cognito", "jwt", "lambda", "iam", "none")
 
 @dataclass(frozen=True, slots=True)
 class Expectations:
-    """What the user told us about the API (the DESIGN.md options)."""
+    """What the user told us about the API (docs/design.md, "Options")."""
 
     hosts: tuple[str, ...] = ()
     issuers: tuple[str, ...] = ()
@@ -73,4 +73,5 @@ class Knowledge:
         self.baseline = Baseline()
         # Clients send the same token many times: its parse and decode are reused (bounded, like the host cache).
         self.credentials: dict[tuple[str, bool], tuple[Credential, Token | None]] = {}
+        self.credential_bytes = 0  # characters of the raw credentials in `credentials` (the cache is bounded by both)
         self.lineage = Lineage()  # tokens issued, refreshed and revoked in this capture (bounded)

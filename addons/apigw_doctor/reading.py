@@ -15,11 +15,14 @@ from .credential import find_credential
 from .identity_pool import IdentityCall, login_credential, read_call
 from .knowledge import Knowledge
 from .model import STRIPPED, Credential, Reply, Target, Token
-from .reply import http_date, read_reply
+from .reply import decoded_body, http_date, read_reply
 from .target import HostMatch, cognito_api_by_target, is_http_api, resolve_target
-from .tokens import decode_token
+from .tokens import decode_token, scrub
 
 _CREDENTIAL_CACHE = 512
+# ...and at most this many characters of credentials (300 distinct 1 MB tokens once took 632 MB)
+_CREDENTIAL_CACHE_BYTES = 4 * 2**20
+_CACHED_CREDENTIAL_MAX = 64 * 1024  # a larger credential is decoded each time, never kept
 _MAX_BODY_TOKEN = 64 * 1024
 
 
@@ -65,9 +68,8 @@ def read_request(
     identity_header = knowledge.expectations.identity_header
     request_headers = header_dict(request.headers)
     response_headers = header_dict(response.headers) if response is not None else {}
-    target = resolve_target(
-        found, found.host, safejson.clean_text(request.path), request_headers, response_headers if response else None
-    )
+    path = safejson.clean_text(scrub(request.path))  # a JWT in the URL path loses its signature
+    target = resolve_target(found, found.host, path, request_headers, response_headers if response else None)
     raw = request_headers.get(identity_header)
     if raw is not None and not raw.startswith("AWS4-"):  # the usual case: a token in the identity header
         credential, token = _identity_credential(raw, request_headers, knowledge)
@@ -149,12 +151,8 @@ def secrets_of(credential: Credential) -> tuple[str, ...]:
 
 
 def message_body(message: http.Message) -> bytes | None:
-    if message.raw_content is None:  # streamed bodies are not kept
-        return None
-    try:
-        return message.get_content(strict=False)
-    except ValueError:
-        return message.raw_content
+    """The decoded body, at most 64 KiB + 1 byte: never the whole inflation of a compressed body."""
+    return decoded_body(message)
 
 
 def _identity_credential(
@@ -166,9 +164,13 @@ def _identity_credential(
     if found is None:
         credential = find_credential(request_headers, (), (), knowledge.expectations.identity_header)
         found = (credential, decode_credential(credential))
-        if len(cache) >= _CREDENTIAL_CACHE:
+        if len(raw) > _CACHED_CREDENTIAL_MAX:
+            return found
+        if len(cache) >= _CREDENTIAL_CACHE or knowledge.credential_bytes + len(raw) > _CREDENTIAL_CACHE_BYTES:
             cache.clear()
+            knowledge.credential_bytes = 0
         cache[key] = found
+        knowledge.credential_bytes += len(raw)
     return found
 
 
