@@ -437,7 +437,7 @@ _CATALOGUE = (
             "Return a policy that covers every method the token may call, e.g. the Resource "
             "arn:aws:execute-api:{region}:<account>:{api_id}/{stage}/*/*.",
             "Or set the authorizer's result TTL to 0 (no caching), or use a REQUEST authorizer with the method and "
-            "path among its identity sources: " + _REST_AUTHORIZERS + ".",
+            "path among its identity sources: {get_authorizers}.",
             "To confirm: call the denied method first with a new token, or after the TTL; if it is allowed then, "
             "the cache was the cause.",
         ),
