@@ -87,13 +87,17 @@ def _diagnose(
     )
     assert reply is not None
     method = flow.request.method.upper()
-    signal = read_signal(target, reply, credential, method, seen.http_api, seen.request_headers, token)
-    profile = choose_profile(target, credential, token, reply, signal, expectations, seen.http_api)
     api_key = _api_key(target)
     baseline = knowledge.baseline
+    route = baseline.route(_route_key(api_key, method, target))
+    answered_before = route is not None and route.successes > 0
+    signal = read_signal(
+        target, reply, credential, method, seen.http_api, seen.request_headers, token, answered_before=answered_before
+    )
+    profile = choose_profile(target, credential, token, reply, signal, expectations, seen.http_api)
     ctx = CheckContext(
         target, credential, token, reply, PROFILES[profile], seen.now, expectations,
-        baseline.api(api_key), baseline.route(_route_key(api_key, method, target)), knowledge.keys,
+        baseline.api(api_key), route, knowledge.keys,
     )  # fmt: skip
     seen_facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers, facts)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer

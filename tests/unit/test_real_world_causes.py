@@ -205,6 +205,20 @@ def test_custom_domain_forbidden_without_an_api_key():
     assert any(line.startswith("also possible: waf-blocked") for line in d.evidence)
 
 
+def test_custom_domain_forbidden_after_the_same_call_worked_is_not_unmapped():
+    # Earlier flows: GET /v2/items succeeded on this domain, so its base path mapping exists.
+    knowledge = Knowledge(make_expectations(hosts=["api.example.com"]))
+    ok = flow((200, {}, b'{"items":[]}'), host="api.example.com", path="/v2/items", request_headers=bearer())
+    observe_flow(ok, knowledge)
+    f = flow(FORBIDDEN, host="api.example.com", path="/v2/items", request_headers=bearer())
+    d = verdict(f, knowledge)
+    assert d.cause != "custom-domain-unmapped"
+    assert any(line.startswith("also possible: waf-blocked") for line in d.evidence)
+    # Another path on the same domain has no such history: unmapped stays the lead there.
+    other = flow(FORBIDDEN, host="api.example.com", path="/v3/items", request_headers=bearer())
+    assert verdict(other, knowledge).cause == "custom-domain-unmapped"
+
+
 def test_custom_domain_forbidden_with_an_api_key_is_the_key():
     f = flow(FORBIDDEN, host="api.example.com", path="/v2/items", request_headers={"x-api-key": "k" * 20})
     assert verdict(f, hosts=["api.example.com"]).cause == "api-key-rejected"
