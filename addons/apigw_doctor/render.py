@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .causes import WARNINGS
-from .model import Diagnosis
+from .model import Alternative, Diagnosis
 
 _STYLE = {"high": "bold red", "medium": "bold yellow", "low": "bold blue"}
 MARK_FAILURE = ":no_entry:"
@@ -29,10 +29,16 @@ def comment(d: Diagnosis) -> str:
         return "; ".join(WARNINGS[w] for w in d.warnings)
     lines = [f"{d.cause} ({d.confidence}): {d.title}", "", d.summary, "", "Fix:"]
     lines += [f"- {step}" for step in d.fix]
+    if d.alternatives:
+        lines += ["", "Also possible:"] + [_alternative(a) for a in d.alternatives]
     lines += ["", "Evidence:"] + [f"- {line}" for line in d.evidence]
     if d.warnings:
         lines += ["", "Warnings:"] + [f"- {w}: {WARNINGS[w]}" for w in d.warnings]
     return "\n".join(lines)
+
+
+def _alternative(a: Alternative) -> str:
+    return f"- {a.cause} ({a.confidence}): {a.title}; tell apart by {a.tell}"
 
 
 def verdict_rows(d: Diagnosis) -> list[tuple[str, str]]:
@@ -41,6 +47,7 @@ def verdict_rows(d: Diagnosis) -> list[tuple[str, str]]:
         return [("warning", f"{code}: {WARNINGS[code]}") for code in d.warnings]
     rows = [("why", d.title), ("", d.summary)]
     rows += [("fix" if i == 1 else "", f"{i}. {step}") for i, step in enumerate(d.fix, 1)]
+    rows += [("or" if i == 0 else "", _alternative(a)[2:]) for i, a in enumerate(d.alternatives)]
     rows += [("evidence" if i == 0 else "", f"• {line}") for i, line in enumerate(d.evidence)]
     rows += [("warning" if i == 0 else "", f"{code}: {WARNINGS[code]}") for i, code in enumerate(d.warnings)]
     return rows
