@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .causes import WARNINGS
-from .model import Diagnosis
+from .model import Alternative, Diagnosis
 
 _STYLE = {"high": "bold red", "medium": "bold yellow", "low": "bold blue"}
 CONFIDENCE_MARK = {"high": "H", "medium": "M", "low": "L"}
@@ -40,6 +40,8 @@ def comment(d: Diagnosis) -> str:
         return "\n".join([f"{head}.", *(_sentence(WARNINGS[w]) for w in d.warnings)])
     lines = [f"{head} {_sentence(d.title)}", _sentence(d.summary)]
     lines.append("Fix: " + " ".join(f"({i}) {_sentence(step)}" for i, step in enumerate(d.fix, 1)))
+    if d.alternatives:
+        lines.append("Also possible: " + " ".join(_alternative(a) for a in d.alternatives))
     if d.warnings:
         lines.append("Warnings: " + " ".join(_sentence(f"{w}: {WARNINGS[w]}") for w in d.warnings))
     lines.append("Evidence, the token and every check: the apigw view of the request or the response.")
@@ -60,12 +62,17 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?:)" else text + "."
 
 
+def _alternative(a: Alternative) -> str:
+    return _sentence(f"{a.cause} [{CONFIDENCE_MARK.get(a.confidence, '?')}], {a.title}; tell apart by {a.tell}")
+
+
 def verdict_rows(d: Diagnosis) -> list[tuple[str, str]]:
     """The verdict as (label, text) rows below the headline: the one layout both renderers draw."""
     if d.cause is None:
         return [("warning", f"{code}: {WARNINGS[code]}") for code in d.warnings]
     rows = [("why", d.title), ("", d.summary)]
     rows += [("fix" if i == 1 else "", f"{i}. {step}") for i, step in enumerate(d.fix, 1)]
+    rows += [("or" if i == 0 else "", _alternative(a)[2:]) for i, a in enumerate(d.alternatives)]
     rows += [("evidence" if i == 0 else "", f"• {line}") for i, line in enumerate(d.evidence)]
     rows += [("warning" if i == 0 else "", f"{code}: {WARNINGS[code]}") for i, code in enumerate(d.warnings)]
     return rows

@@ -70,6 +70,12 @@ def describe_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> list[str]:
             lines.append(f"summary: {_scalar(meta['summary'])}")
             lines.append("fix:")
             lines += [f"  - {_scalar(step)}" for step in meta.get("fix", [])]
+            if meta.get("alternatives"):
+                lines.append("also possible:")
+                lines += [
+                    f"  - {a['cause']} ({a['confidence']})  # tell apart by {_scalar(a['tell'])}"
+                    for a in meta["alternatives"]
+                ]
         if meta.get("warnings"):
             lines.append("warnings: [" + ", ".join(meta["warnings"]) + "]")
     reading = read_flow(flow, knowledge)

@@ -87,7 +87,9 @@ def test_failure_is_annotated_without_changing_traffic(caplog):
         "target",
         "token",
         "warnings",
+        "alternatives",
     }
+    assert meta["alternatives"] == []  # the gateway's own text named the cause
     assert meta["target"] == {"surface": "rest", "api_id": "abc123defg", "region": "us-east-1", "stage": "prod"}
     json.dumps(meta)
     tnetstring.dumps(meta)  # flow files must be able to hold it

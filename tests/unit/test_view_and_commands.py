@@ -115,3 +115,17 @@ def test_view_names_an_unwatched_host_instead_of_guessing():
         b"", contentviews.Metadata(flow=f, http_message=f.request)
     )
     assert "not a watched API" in text and "token_use" not in text
+
+
+def test_view_shows_the_alternatives_of_an_ambiguous_answer():
+    from .builders import MISSING_EQUAL_SIGN_NEW
+
+    doctor = ApiGwDoctor()
+    f = flow(MISSING_EQUAL_SIGN_NEW, path="/prod/nope", request_headers={"Authorization": "Bearer " + mint()})
+    with taddons.context(doctor):
+        doctor.response(f)
+    text = ApiGwContentview(lambda: doctor.knowledge).prettify(
+        b"", contentviews.Metadata(flow=f, http_message=f.request)
+    )
+    assert "verdict: sigv4-expected (medium)" in text
+    assert "also possible:" in text and "  - route-not-found (medium)  # tell apart by" in text
