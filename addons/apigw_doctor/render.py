@@ -41,7 +41,7 @@ def comment(d: Diagnosis) -> str:
     lines = [f"{head} {_sentence(d.title)}", _sentence(d.summary)]
     lines.append("Fix: " + " ".join(f"({i}) {_sentence(step)}" for i, step in enumerate(d.fix, 1)))
     if d.alternatives:
-        lines.append("Also possible: " + " ".join(_alternative(a) for a in d.alternatives))
+        lines.append("Also possible: " + " ".join(_alternative_sentence(a) for a in d.alternatives))
     if d.warnings:
         lines.append("Warnings: " + " ".join(_sentence(f"{w}: {WARNINGS[w]}") for w in d.warnings))
     lines.append("Evidence, the token and every check: the apigw view of the request or the response.")
@@ -63,6 +63,10 @@ def _sentence(text: str) -> str:
 
 
 def _alternative(a: Alternative) -> str:
+    return f"- {a.cause} ({a.confidence}): {a.title}; tell apart by {a.tell}"
+
+
+def _alternative_sentence(a: Alternative) -> str:
     return _sentence(f"{a.cause} [{CONFIDENCE_MARK.get(a.confidence, '?')}], {a.title}; tell apart by {a.tell}")
 
 
