@@ -314,8 +314,6 @@ def _evidence(
         )
     if signal.customised:
         lines.append("the body is not API Gateway's default text: a customised gateway response")
-    for code, how in signal.also:
-        lines.append(f"also possible: {code} (low): {how}")
     if "error_description" in reply.www_authenticate:
         lines.append(f'www-authenticate: error_description="{reply.www_authenticate["error_description"]}"')
     for finding in findings:

@@ -88,14 +88,17 @@ def _diagnose(
     )
     assert reply is not None
     method = flow.request.method.upper()
-    signal = read_signal(target, reply, credential, method, seen.http_api, seen.request_headers, token)
     api_key = _api_key(target)
     baseline = knowledge.baseline
-    api = baseline.api(api_key)
+    api, route = baseline.api(api_key), baseline.route(_route_key(api_key, method, target))
+    answered_before = route is not None and route.successes > 0
+    signal = read_signal(
+        target, reply, credential, method, seen.http_api, seen.request_headers, token, answered_before=answered_before
+    )
     profile = choose_profile(target, credential, token, reply, signal, expectations, seen.http_api, api)
     ctx = CheckContext(
         target, credential, token, reply, PROFILES[profile], seen.now, expectations,
-        api, baseline.route(_route_key(api_key, method, target)), knowledge.keys, seen.http_api,
+        api, route, knowledge.keys, seen.http_api,
     )  # fmt: skip
     seen_facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers, facts)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer

@@ -47,6 +47,7 @@ GATEWAY_DECIDED = {
     "cognito-secret-hash", "cognito-token-expired", "cognito-token-revoked", "cognito-missing-scope",
     "cognito-auth-flow-not-enabled", "identity-pool-provider-mismatch", "identity-pool-token-rejected",
     "identity-pool-unauth-disabled", "identity-pool-config", "backend-rejected", "waf-blocked",
+    "custom-domain-unmapped",
 }  # fmt: skip
 
 
