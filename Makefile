@@ -9,19 +9,28 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 	    echo $$p; break; fi; done)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup demo test test-unit test-browser lint browser bench clean
+.PHONY: setup setup-runtime demo test test-unit test-browser lint browser bench clean
 
+# `make setup`: the development venv (runtime, the demo's client and the test tools). `make demo` installs only what
+# the demo needs (the runtime dependencies and the `demo` extra); `make test` the test extras on top.
 setup: $(VENV)/.installed
+setup-runtime: $(VENV)/.runtime
 
-$(VENV)/.installed: pyproject.toml
+$(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then echo "error: need Python >= 3.12 (tried python3.13, python3.12, python3, pyenv versions). Install one, or run: make PYTHON=/path/to/python3.12" >&2; exit 1; fi
 	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
 	@touch $@
 
-demo: setup
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo,test]'
+	@touch $@ $(VENV)/.runtime
+
+demo: setup-runtime
 	$(BIN)/apigw-doctor demo
 
 lint: setup

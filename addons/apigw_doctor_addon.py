@@ -1,3 +1,5 @@
-"""`mitmdump -s addons/apigw_doctor_addon.py`: loads the apigw-doctor addons from the package beside this file."""
+"""`mitmdump -s addons/apigw_doctor_addon.py` from a checkout: the installed script (launch.ADDON_SCRIPT)."""
 
-from apigw_doctor.addon import addons  # noqa: F401
+from apigw_doctor.addon import make_addons
+
+addons = make_addons()  # fresh instances on every (re)load of this script

@@ -45,6 +45,15 @@ DESIGN_CAUSES = frozenset(
         "cognito-token-expired",
         "cognito-token-revoked",
         "cognito-missing-scope",
+        "backend-rejected",
+        "waf-blocked",
+        "cloudfront-refused",
+        "custom-domain-unmapped",
+        "cognito-auth-flow-not-enabled",
+        "identity-pool-provider-mismatch",
+        "identity-pool-token-rejected",
+        "identity-pool-unauth-disabled",
+        "identity-pool-config",
     ]
 )
 DESIGN_WARNINGS = frozenset(

@@ -138,11 +138,9 @@ class DoctorCommands:
         return "\n\n---\n\n".join(texts) or "no apigw-doctor verdicts among these flows"
 
 
-def _make_addons() -> list:
+def make_addons() -> list:
+    """The addons a `-s` script hands mitmproxy (launch.ADDON_SCRIPT); built there, never at import time."""
     from .evidence.addon import EvidenceExporter
 
     doctor = ApiGwDoctor()
     return [doctor, DoctorCommands(doctor), EvidenceExporter()]  # evidence runs after the verdict is set
-
-
-addons = _make_addons()

@@ -402,6 +402,119 @@ _CATALOGUE = (
         "requested.",
         ("Request the `aws.cognito.signin.user.admin` scope at sign-in and allow it on the app client.",),
     ),
+    # causes real users hit (issue threads cited in wire.py)
+    Cause(
+        "backend-rejected",
+        "The integration behind API Gateway refused the request, not the gateway",
+        "API Gateway let the request through; the 401/403 came from the backend (Lambda, HTTP or VPC link "
+        "integration) itself: no gateway error type, a body that is not API Gateway's, or a bare "
+        "`www-authenticate: Bearer` challenge.",
+        (
+            "Look at the integration's own logs for this request id (the Lambda's CloudWatch log group, or the "
+            "backend's access log); the gateway's authorizer accepted the call.",
+            "If the backend validates the token itself, check what it expects (issuer, audience, clock) against the "
+            "token shown here.",
+        ),
+    ),
+    Cause(
+        "waf-blocked",
+        "AWS WAF blocked the request before any authorizer ran",
+        "A web ACL in front of the API, its CloudFront distribution or the Cognito user pool matched the request "
+        "and blocked it. Managed rules block, for example, bodies over 8 KB (SizeRestrictions_BODY) or unusual "
+        "user agents.",
+        (
+            "Find the request in the web ACL's sampled requests or WAF logs and see which rule matched: "
+            "aws wafv2 get-sampled-requests --web-acl-arn <arn> --rule-metric-name <rule> --scope REGIONAL "
+            "--time-window StartTime=<t>,EndTime=<t> --max-items 100 --region {region}.",
+            "Override the matching managed rule to Count, or scope it down, rather than disabling the web ACL.",
+        ),
+    ),
+    Cause(
+        "cloudfront-refused",
+        "CloudFront answered with its own error page, not API Gateway",
+        "The request never reached API Gateway: CloudFront refused it (the Host header forwarded to an API "
+        "Gateway origin, a geo restriction, no alternate domain name or cache behaviour for this request).",
+        (
+            "Do not forward the viewer's Host header to an API Gateway origin: use an origin request policy such as "
+            "AllViewerExceptHostHeader.",
+            "Check the distribution's alternate domain names, behaviours (path patterns, allowed methods) and geo "
+            "restriction: aws cloudfront get-distribution-config --id <distribution-id>.",
+        ),
+    ),
+    Cause(
+        "custom-domain-unmapped",
+        "The custom domain has no base path mapping for this path",
+        "API Gateway answers 403 Forbidden on a custom domain when no API mapping matches the first path segment, "
+        "before any API or authorizer is involved.",
+        (
+            "List the domain's mappings: aws apigatewayv2 get-api-mappings --domain-name <domain> --region {region}.",
+            "Call the path under a mapped base path, without the stage name (the mapping adds it), or add a mapping "
+            "for this API and stage.",
+        ),
+    ),
+    Cause(
+        "cognito-auth-flow-not-enabled",
+        "The auth flow is not enabled for this app client",
+        "InitiateAuth names an AuthFlow (USER_PASSWORD_AUTH, USER_SRP_AUTH, REFRESH_TOKEN_AUTH...) that is not in "
+        "the app client's ExplicitAuthFlows.",
+        (
+            "Enable the flow on the app client (ExplicitAuthFlows, e.g. ALLOW_USER_PASSWORD_AUTH): "
+            + _POOL_CLIENT
+            + ".",
+            "Or use a flow the client allows, such as USER_SRP_AUTH with an SDK that implements SRP.",
+        ),
+    ),
+    # Cognito identity pools
+    Cause(
+        "identity-pool-provider-mismatch",
+        "The identity pool login does not match the token's issuer or provider",
+        "The key of the `Logins` map must be the token's issuer without `https://`, i.e. "
+        "`cognito-idp.<region>.amazonaws.com/<user pool id>`, the user pool and app client must be an "
+        "authentication provider of the identity pool, and the token must be the ID token (access tokens have no "
+        "`aud`).",
+        (
+            "Build the Logins key from the token: `cognito-idp.<region>.amazonaws.com/<pool id>` (dots and dashes "
+            "exactly as in `iss`), and send the IdToken, not the AccessToken.",
+            "Check the identity pool's providers: aws cognito-identity describe-identity-pool --identity-pool-id "
+            "<identity-pool-id> --region {region} (CognitoIdentityProviders: ProviderName and ClientId).",
+            "If the app cached an IdentityId from another user or pool, clear it and call GetId again.",
+        ),
+    ),
+    Cause(
+        "identity-pool-token-rejected",
+        "The identity pool refused the login token",
+        "The ID token in `Logins` has expired, or its signature could not be verified with the user pool's keys.",
+        (
+            "Refresh the user pool tokens first (REFRESH_TOKEN_AUTH or Amplify's fetchAuthSession) and send the new "
+            "IdToken.",
+            "Send the token exactly as Cognito issued it; check the client's clock.",
+        ),
+    ),
+    Cause(
+        "identity-pool-unauth-disabled",
+        "The identity pool does not allow guest (unauthenticated) access",
+        "GetId or GetCredentialsForIdentity was called without `Logins`, and the identity pool has unauthenticated "
+        "identities turned off.",
+        (
+            "Sign the user in and pass the ID token in `Logins`, or allow unauthenticated identities on the pool "
+            "(AllowUnauthenticatedIdentities) if guests should get credentials.",
+            "Check: aws cognito-identity describe-identity-pool --identity-pool-id <identity-pool-id> --region "
+            "{region}.",
+        ),
+    ),
+    Cause(
+        "identity-pool-config",
+        "The identity pool's roles are not set up for it",
+        "Cognito could not assume the role for this identity: no role is assigned, or the role's trust policy does "
+        "not trust `cognito-identity.amazonaws.com` for this identity pool (the `aud` and `amr` conditions).",
+        (
+            "Check the assigned roles: aws cognito-identity get-identity-pool-roles --identity-pool-id "
+            "<identity-pool-id> --region {region}.",
+            "The role's trust policy needs Principal Federated `cognito-identity.amazonaws.com`, Action "
+            "sts:AssumeRoleWithWebIdentity, and conditions `cognito-identity.amazonaws.com:aud` = the identity pool "
+            "id and `cognito-identity.amazonaws.com:amr` = authenticated (or unauthenticated).",
+        ),
+    ),
 )
 
 CATALOGUE: dict[str, Cause] = {cause.code: cause for cause in _CATALOGUE}

@@ -10,13 +10,17 @@ import calendar
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .baseline import ApiBaseline, RouteBaseline, kid_key
 from .keys import KeyStore, verify_signature
 from .knowledge import Expectations
-from .model import STRIPPED, Credential, Finding, Profile, Reply, Target, Token
+from .model import STRIPPED, Credential, Finding, Reply, Target, Token
 from .pools import split_cognito_issuer
 from .timefmt import ago, utc
+
+if TYPE_CHECKING:
+    from .profiles import AuthorizerProfile
 
 COGNITO_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 # Scopes any Cognito sign-in may carry; they say nothing about what a method requires.
@@ -30,7 +34,7 @@ class CheckContext:
     credential: Credential
     token: Token | None
     reply: Reply
-    profile: Profile
+    profile: AuthorizerProfile  # the authorizer's rules (profiles.py); checks read its fields, never its name
     now: float  # the gateway's clock (DESIGN: time rule)
     expectations: Expectations
     api: ApiBaseline | None  # learned from successful calls to this API
@@ -48,7 +52,7 @@ def check_present(ctx: CheckContext) -> Finding:
     kind = ctx.credential.kind
     if ctx.credential.location == STRIPPED:
         return Finding("credential.present", "skip", note="unknown: the export removed the credential headers")
-    if kind == "missing" or (kind == "api-key" and ctx.profile not in ("none",)):
+    if kind in ("missing", "api-key"):
         header = ctx.expectations.identity_header.title()
         return Finding(
             "credential.present", "fail", f"a token in the {header} header", "none sent", cause="missing-credential"
@@ -104,7 +108,7 @@ def check_structure(ctx: CheckContext) -> Finding:
         return Finding(
             "credential.jwt", "fail", "3 base64url JSON segments", "; ".join(token.problems), cause="not-a-jwt"
         )
-    if cred.kind == "opaque" and ctx.profile in ("cognito", "jwt"):
+    if cred.kind == "opaque" and ctx.profile.reads_jwt:
         return Finding(
             "credential.jwt",
             "fail",
@@ -142,15 +146,15 @@ def check_algorithm(ctx: CheckContext) -> Finding:
     if token is None:
         return Finding("token.alg", "skip")
     alg = token.header.get("alg")
-    allowed = ("RS256",) if ctx.profile == "cognito" else _RSA_ALGS
-    if ctx.profile in ("cognito", "jwt") and alg not in allowed:
+    allowed = ctx.profile.algorithms
+    if allowed and alg not in allowed:
         return Finding("token.alg", "fail", " or ".join(allowed), str(alg), cause="unsupported-algorithm")
     return Finding("token.alg", "pass", actual=str(alg))
 
 
 def check_kid(ctx: CheckContext) -> Finding:
     token = _readable(ctx)
-    if token is None or ctx.profile not in ("cognito", "jwt"):
+    if token is None or not ctx.profile.reads_jwt:
         return Finding("token.kid", "skip")
     kid = token.header.get("kid")
     if not isinstance(kid, str):
@@ -167,7 +171,7 @@ def check_signature(ctx: CheckContext) -> Finding:
     """With JWKS files (apigw_jwks): is the kid the pool's, and does the signature verify (aws-jwt-verify 6-8)?"""
     token = _readable(ctx)
     kid = token.header.get("kid") if token else None
-    if token is None or not isinstance(kid, str) or ctx.profile not in ("cognito", "jwt"):
+    if token is None or not isinstance(kid, str) or not ctx.profile.reads_jwt:
         return Finding("token.signature", "skip")
     if not ctx.keys:
         return Finding("token.signature", "skip", note="not verified: no keys given (apigw_jwks)")
@@ -203,10 +207,10 @@ def check_expiry(ctx: CheckContext) -> Finding:
     if not isinstance(exp, int | float) or isinstance(exp, bool):
         return Finding(
             "token.exp",
-            "fail" if ctx.profile in ("cognito", "jwt") else "warn",
+            "fail" if ctx.profile.reads_jwt else "warn",
             "a numeric exp",
             repr(exp),
-            cause="token-expired" if ctx.profile in ("cognito", "jwt") else None,
+            cause="token-expired" if ctx.profile.reads_jwt else None,
         )
     expected = f"after {utc(ctx.now)} (gateway clock)"
     if exp <= ctx.now:
@@ -227,7 +231,7 @@ def check_not_before(ctx: CheckContext) -> Finding:
         )
     # HTTP API JWT authorizers require iat before now (REF §2); Cognito authorizers do not document it.
     if isinstance(iat, int | float) and iat > ctx.now:
-        result = "fail" if ctx.profile == "jwt" else "warn"
+        result = "fail" if ctx.profile.iat_strict else "warn"
         return Finding(
             "token.nbf",
             result,
@@ -240,7 +244,7 @@ def check_not_before(ctx: CheckContext) -> Finding:
 
 def check_issuer(ctx: CheckContext) -> Finding:
     token = _readable(ctx)
-    if token is None or ctx.profile not in ("cognito", "jwt"):
+    if token is None or not ctx.profile.reads_jwt:
         return Finding("token.iss", "skip")
     iss = token.issuer
     expected = ctx.expectations.issuers
@@ -261,7 +265,7 @@ def check_issuer(ctx: CheckContext) -> Finding:
             cause="wrong-issuer",
             confidence="medium",
         )
-    if ctx.profile == "cognito" and split_cognito_issuer(iss) is None:
+    if ctx.profile.cognito_issuers_only and split_cognito_issuer(iss) is None:
         return Finding(
             "token.iss",
             "fail",
@@ -307,7 +311,7 @@ def _scopes_required(ctx: CheckContext) -> bool | None:
 def check_token_use(ctx: CheckContext) -> Finding:
     """REST Cognito: no method scopes means ID token, scopes mean access token (REF §1)."""
     token = _readable(ctx)
-    if token is None or ctx.profile != "cognito":
+    if token is None or not ctx.profile.token_use_by_scopes:
         return Finding("token.use", "skip")
     use = token.token_use
     required = _scopes_required(ctx)
@@ -351,7 +355,7 @@ def check_token_use(ctx: CheckContext) -> Finding:
 
 def check_scope(ctx: CheckContext) -> Finding:
     token = _readable(ctx)
-    if token is None or ctx.profile not in ("cognito", "jwt"):
+    if token is None or not ctx.profile.reads_jwt:
         return Finding("token.scope", "skip")
     wanted, confidence, learned_note = ctx.expectations.scopes, "high", ""
     if not wanted and ctx.route and ctx.route.token_uses == {"access"}:
@@ -360,7 +364,7 @@ def check_scope(ctx: CheckContext) -> Finding:
         confidence, learned_note = "medium", f"scopes of {ctx.route.successes} earlier successful calls to this method"
     if not wanted:
         return Finding("token.scope", "skip")
-    if ctx.profile == "cognito" and token.token_use != "access":
+    if ctx.profile.token_use_by_scopes and token.token_use != "access":
         return Finding("token.scope", "skip", note="an ID token carries no scopes")
     have = token.scopes
     if set(have) & set(wanted):
@@ -374,41 +378,62 @@ def check_scope(ctx: CheckContext) -> Finding:
 
 
 def check_audience(ctx: CheckContext) -> Finding:
+    """The app client: `aud` when the token has one, `client_id` otherwise (Cognito access tokens carry no `aud`).
+
+    HTTP API JWT authorizers and aws-jwt-verify compare it this way; REST Cognito authorizers do not check it.
+    """
     token = _readable(ctx)
-    if token is None or ctx.profile not in ("cognito", "jwt"):
+    if token is None or not ctx.profile.reads_jwt:
         return Finding("token.aud", "skip")
-    aud, client_id = token.claims.get("aud"), token.claims.get("client_id")
-    # HTTP API: aud wins when present, client_id only otherwise (REF §2). REST Cognito: the optional
-    # validation regex looks at aud only, so access tokens (no aud) fail it (REF §1).
-    if ctx.profile == "jwt" and aud is None:
-        actual, claim = client_id, "client_id"
-    else:
-        actual, claim = aud, "aud"
-    values = actual if isinstance(actual, list) else [actual]
+    claim = "aud" if "aud" in token.claims else "client_id"
+    actual = token.claims.get(claim)
+    if actual is not None and not _audience_shaped(actual):
+        return Finding("token.aud", "fail", f"{claim} as a string or a list of strings",
+                       f"{claim}={_shown(actual)}", note=f"the token's {claim} claim is malformed",
+                       cause="not-a-jwt")  # fmt: skip
+    values = set(actual) if isinstance(actual, list) else {actual} if actual is not None else set()
+    shown = f"{claim}={_shown(actual)}" if actual is not None else "no aud or client_id claim"
     wanted = ctx.expectations.audiences
+    if ctx.profile.audience == "unchecked":
+        if wanted:
+            return Finding("token.aud", "skip", actual=shown,
+                           note=f"a {ctx.profile.name} authorizer does not check the audience: any app client of the "
+                           "pool is accepted, so apigw_audiences does not apply here")  # fmt: skip
+        return Finding("token.aud", "skip", actual=shown, note=f"a {ctx.profile.name} authorizer does not check it")
     description = ctx.reply.www_authenticate.get("error_description", "").lower()
     if "audience" in description:
         return Finding(
             "token.aud",
             "fail",
             " or ".join(wanted) or "an audience of the authorizer",
-            f"{claim}={actual}",
+            shown,
             note=f"the gateway said: {description}",
             cause="wrong-audience",
         )
     if not wanted:
-        if ctx.api and ctx.api.clients and not set(map(str, values)) & ctx.api.clients:
+        if ctx.api and ctx.api.clients and not values & ctx.api.clients:
             return Finding(
                 "token.aud",
                 "warn",
                 " or ".join(sorted(ctx.api.clients)),
-                f"{claim}={actual}",
+                shown,
                 note="earlier successful calls used another client",
             )
-        return Finding("token.aud", "pass", actual=f"{claim}={actual}", note="no expected audience (apigw_audiences)")
-    if set(map(str, values)) & set(wanted):
-        return Finding("token.aud", "pass", " or ".join(wanted), f"{claim}={actual}")
-    return Finding("token.aud", "fail", " or ".join(wanted), f"{claim}={actual}", cause="wrong-audience")
+        return Finding("token.aud", "pass", actual=shown, note="no expected audience (apigw_audiences)")
+    if values & set(wanted):
+        return Finding("token.aud", "pass", " or ".join(wanted), shown)
+    return Finding("token.aud", "fail", " or ".join(wanted), shown, cause="wrong-audience")
+
+
+def _audience_shaped(value: object) -> bool:
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _shown(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 # -- SigV4 -------------------------------------------------------------------------------------------------------
@@ -451,47 +476,3 @@ def check_sigv4_scope(ctx: CheckContext) -> Finding:
             cause="sigv4-signature-mismatch",
         )
     return Finding("sigv4.scope", "pass", expected, actual)
-
-
-# -- profiles -----------------------------------------------------------------------------------------------------
-
-_CREDENTIAL_CHECKS: tuple[Check, ...] = (
-    check_present,
-    check_location,
-    check_header_format,
-    check_placeholder,
-    check_structure,
-    check_refresh_token,
-)
-_JWT_CHECKS: tuple[Check, ...] = (
-    check_algorithm,
-    check_kid,
-    check_signature,
-    check_expiry,
-    check_not_before,
-    check_issuer,
-    check_token_use,
-    check_scope,
-    check_audience,
-)
-
-PROFILES: dict[Profile, tuple[Check, ...]] = {
-    "cognito": _CREDENTIAL_CHECKS + _JWT_CHECKS,
-    "jwt": _CREDENTIAL_CHECKS + _JWT_CHECKS,
-    # A Lambda authorizer may accept any token shape; expiry is still worth reporting when it is a JWT.
-    "lambda": (
-        check_present,
-        check_location,
-        check_header_format,
-        check_placeholder,
-        check_refresh_token,
-        check_expiry,
-        check_not_before,
-    ),
-    "iam": (check_present, check_sigv4_date, check_sigv4_scope),
-    "none": (),
-}
-
-
-def run_checks(ctx: CheckContext) -> tuple[Finding, ...]:
-    return tuple(check(ctx) for check in PROFILES[ctx.profile])

@@ -4,63 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-from pathlib import Path
 
-ADDON_SCRIPT = Path(__file__).resolve().parent.parent / "apigw_doctor_addon.py"
-
-
-def certs_dir() -> Path:
-    """The project's `certs/` folder in a checkout; `~/.apigw-doctor/certs` for an installed package."""
-    checkout = Path(__file__).resolve().parents[2] / "certs"
-    if checkout.is_dir():
-        return checkout
-    return Path.home() / ".apigw-doctor" / "certs"
-
-
-def tool_path(name: str) -> str:
-    """mitmdump/mitmweb from this Python's environment first, so the addon's dependencies are importable."""
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else (shutil.which(name) or name)
-
-
-def program() -> str:
-    """How the user can type this command again: `apigw-doctor` when it is on PATH, else its path (a venv's bin)."""
-    beside = Path(sys.executable).parent / "apigw-doctor"
-    on_path = shutil.which("apigw-doctor")
-    if on_path and Path(on_path).resolve() == beside.resolve():
-        return "apigw-doctor"
-    try:
-        return os.path.relpath(beside)
-    except ValueError:
-        return str(beside)
-
-
-def proxy_command(tool: str, args: list[str]) -> list[str]:
-    script = ADDON_SCRIPT if ADDON_SCRIPT.exists() else None
-    if script is None:
-        raise SystemExit("apigw-doctor: the addon script apigw_doctor_addon.py is missing from the installation")
-    confdir = certs_dir()
-    confdir.mkdir(parents=True, exist_ok=True)
-    return [tool_path(tool), "-s", str(script), "--set", f"confdir={confdir}", *args]
-
-
-# mitmweb's flow list with the verdict column (mitmweb's own default lacks `comment`).
-WEB_COLUMNS = ("icon", "method", "path", "status", "size", "time", "comment")
-
-
-# mitmdump's request lines (flow_detail 1) print URLs with their query strings, where tokens sometimes travel.
-# Unless the user chooses a detail level, the terminal shows only the verdicts, which never hold a secret.
-_DETAIL_FLAGS = ("flow_detail", "--flow-detail", "-v", "--verbose", "-q", "--quiet")
+from . import launch
 
 
 def run_proxy(tool: str, args: list[str]) -> int:
-    if tool == "mitmweb" and not any("web_columns" in a for a in args):
-        args = [*(f"--set=web_columns={c}" for c in WEB_COLUMNS), *args]  # before any positional filter
-    if tool == "mitmdump" and not any(a.startswith(_DETAIL_FLAGS) or "flow_detail" in a for a in args):
-        args = ["--set=flow_detail=0", *args]
-    command = proxy_command(tool, args)
+    command = launch.mitmproxy_command(tool, args)
     os.execv(command[0], command)  # hand the terminal to mitmproxy: signals and exit code are its own
     return 0  # not reached
 

@@ -7,15 +7,14 @@ import sys
 import time
 from typing import Any
 
-from mitmproxy import http
 from rich.console import Console
 from rich.table import Table
 
-from .credential import find_credential
 from .model import Credential, Token
 from .pools import split_cognito_issuer
+from .reading import read_credential
 from .timefmt import ago, utc
-from .tokens import decode_token, token_summary
+from .tokens import token_summary
 
 _DAMAGE = {
     "line-break": "contains a line break: copy it again without the newline",
@@ -40,8 +39,7 @@ def read_input(value: str) -> str:
 
 def describe(raw: str, now: float) -> dict[str, Any]:
     """Plain data about the token; the caller draws it."""
-    credential = find_credential(http.Headers(authorization=raw), (), ())
-    token = decode_token(credential.token) if credential.kind in ("jwt", "jwe") and credential.token else None
+    credential, token = read_credential(raw)
     lints = [f"the value {_DAMAGE[d]}" for d in credential.damage if d in _DAMAGE]
     result: dict[str, Any] = {"kind": _kind(credential, token), "lints": lints, "fingerprint": None}
     if credential.kind == "placeholder":

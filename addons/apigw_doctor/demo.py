@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from . import cli
+from . import launch
 from .demo_proc import ProxyProcess, ProxyStartError, proxy_argv
 from .demo_report import DemoRow, DemoRun, Verdict, mismatch_lines, read_verdicts, results_table
 from .demo_web import serve_web, web_help
@@ -134,7 +134,7 @@ def run_scenarios(
     from .sandbox.scenarios import run_scenario
 
     scenarios = select(names)
-    confdir = confdir or cli.certs_dir()
+    confdir = confdir or launch.certs_dir()
     confdir.mkdir(parents=True, exist_ok=True)
     flow_file, log_file = workdir / "demo.mitm", workdir / "mitmdump.log"
     started = time.monotonic()
@@ -284,8 +284,8 @@ def run_demo(
             )
             if open_browser is None:
                 open_browser = stdout.is_terminal
-            web_proc = serve_web(sb, run.flow_file, confdir or cli.certs_dir(), workdir, open_browser=open_browser)
-            web_help(sb, web_proc, confdir or cli.certs_dir(), info)
+            web_proc = serve_web(sb, run.flow_file, confdir or launch.certs_dir(), workdir, open_browser=open_browser)
+            web_help(sb, web_proc, confdir or launch.certs_dir(), info)
             web_proc.wait()
             return code
     except KeyboardInterrupt:
@@ -329,7 +329,7 @@ def saved_hint(run: DemoRun, console: Console) -> None:
 def explore_hint(run: DemoRun, console: Console) -> None:
     saved_hint(run, console)
     console.print("Explore them in mitmweb:", highlight=False)
-    command = cli.program()
+    command = launch.program()
     console.print(f"  {command} demo --web    # the demo again, then mitmweb with its flows", highlight=False)
     console.print(
         f"  {command} web -r {shlex.quote(str(run.flow_file))}    # mitmweb on the saved flows", highlight=False

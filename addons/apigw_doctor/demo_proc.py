@@ -11,9 +11,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import cli
+from . import launch
 
-SANDBOX_SCRIPT = cli.ADDON_SCRIPT.with_name("apigw_doctor_sandbox.py")
 PROXY_LISTENING = re.compile(r"HTTP\(S\) proxy listening at \S+?:(\d+)")
 WEB_LISTENING = re.compile(r"Web server listening at (http://\S+)")
 STARTUP_ERROR = re.compile(r"error in script|Errors? logged during startup")
@@ -36,20 +35,8 @@ def free_port(preferred: int = 0) -> int:
 
 
 def proxy_argv(tool: str, confdir: Path, args: Sequence[str]) -> list[str]:
-    """`tool` with the addon and the sandbox redirect, like `cli.proxy_command` but with a chosen confdir."""
-    for script in (cli.ADDON_SCRIPT, SANDBOX_SCRIPT):
-        if not script.exists():
-            raise ProxyStartError(f"the addon script {script.name} is missing from the installation ({script})")
-    return [
-        cli.tool_path(tool),
-        "-s",
-        str(cli.ADDON_SCRIPT),
-        "-s",
-        str(SANDBOX_SCRIPT),
-        "--set",
-        f"confdir={confdir}",
-        *args,
-    ]
+    """`tool` with the addon and the sandbox redirect, with a chosen confdir."""
+    return launch.mitmproxy_command(tool, args, confdir=confdir, sandbox=True)
 
 
 def _env() -> dict[str, str]:

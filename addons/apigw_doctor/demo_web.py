@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from . import cli
 from .demo_proc import ProxyProcess, free_port, proxy_argv
 
 if TYPE_CHECKING:
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
 
 def mitmweb_args(sb: Sandbox, flow_file: Path, *, listen_port: int, web_port: int, open_browser: bool) -> list[str]:
     return [
-        *(f"--set=web_columns={c}" for c in cli.WEB_COLUMNS),
         "--set", "listen_host=127.0.0.1", "--set", f"listen_port={listen_port}",
         "--set", f"web_port={web_port}", "--set", f"web_open_browser={str(open_browser).lower()}",
         "--set", f"apigw_sandbox_upstream={sb.upstream}",

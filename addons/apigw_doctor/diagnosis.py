@@ -15,27 +15,6 @@ from .signals import GENERIC, Signal
 from .timefmt import ago, clock, utc
 from .tokens import token_summary
 
-# When the gateway's text names no cause, the first failing check in this order wins: what the gateway meets
-# first (the header, then the token's shape, then its claims) comes first.
-RANK = (
-    "missing-credential",
-    "wrong-header",
-    "placeholder-token",
-    "refresh-token-sent",
-    "malformed-header",
-    "not-a-jwt",
-    "sigv4-clock-skew",
-    "sigv4-signature-mismatch",
-    "unsupported-algorithm",
-    "unknown-key",
-    "bad-signature",
-    "token-expired",
-    "token-not-yet-valid",
-    "wrong-issuer",
-    "wrong-token-type",
-    "missing-scope",
-    "wrong-audience",
-)
 _STRIPPED_NOTE = (
     "this HAR was exported without credentials (Chrome's default, sanitized export drops Authorization and "
     "cookies), so the token cannot be checked: export again with sensitive data and analyse it locally, or "
@@ -86,7 +65,7 @@ def _rank(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) -> t
         return "missing-credential", "medium", failing["missing-credential"]  # e.g. an IAM method called unsigned
     if signal.cause != GENERIC:
         return signal.cause, signal.confidence, failing.get(signal.cause)
-    for cause in RANK:
+    for cause in ctx.profile.ranking:
         if cause in failing:
             lead = failing[cause]
             confidence = lead.confidence
@@ -99,9 +78,7 @@ def _rank(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) -> t
         return signal.fallback, signal.confidence, None
     if ctx.credential.location == STRIPPED:
         return "unexplained", "low", None
-    if ctx.profile == "lambda":
-        return "authorizer-rejected", "medium", None
-    return "authorizer-rejected", "low", None
+    return "authorizer-rejected", ctx.profile.fallback_confidence, None
 
 
 def _route_answered_before(ctx: CheckContext) -> bool:
@@ -161,6 +138,8 @@ def _evidence(
         )
     if signal.customised:
         lines.append("the body is not API Gateway's default text: a customised gateway response")
+    for code, how in signal.also:
+        lines.append(f"also possible: {code} (low): {how}")
     if "error_description" in reply.www_authenticate:
         lines.append(f'www-authenticate: error_description="{reply.www_authenticate["error_description"]}"')
     for finding in findings:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Surface = Literal["rest", "http", "websocket", "lambda-url", "cognito-oauth", "cognito-idp", "custom"]
+Surface = Literal[
+    "rest", "http", "websocket", "lambda-url", "cognito-oauth", "cognito-idp", "cognito-identity", "custom"
+]
 CredentialKind = Literal["jwt", "jwe", "sigv4", "basic", "api-key", "opaque", "placeholder", "missing"]
 Result = Literal["pass", "fail", "warn", "skip"]
 Confidence = Literal["high", "medium", "low"]
@@ -120,6 +122,9 @@ class Reply:
     cors: bool = False  # Access-Control-Allow-Origin present
     cloudfront: bool = False
     location: str | None = None
+    body_kind: str = "empty"  # empty | message (the gateway's one-key shape) | json | html | text
+    cloudfront_page: str | None = None  # CloudFront's own HTML error page: its reason line, lower case
+    gateway_ids: bool = False  # an API Gateway request id came back (x-amzn-RequestId or apigw-requestid)
 
 
 @dataclass(slots=True)

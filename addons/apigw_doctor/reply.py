@@ -37,7 +37,38 @@ def read_reply(status: int, headers: Mapping[str, str], body: bytes | None, secr
         cors="access-control-allow-origin" in headers,
         cloudfront="x-amz-cf-id" in headers or "cloudfront" in headers.get("via", "").lower(),
         location=headers.get("location"),
+        body_kind=_body_kind(parsed, body),
+        cloudfront_page=_cloudfront_page(parsed, body),
+        gateway_ids="x-amzn-requestid" in headers or "apigw-requestid" in headers,
     )
+
+
+def _body_kind(parsed: dict | None, body: bytes | None) -> str:
+    """`empty`, `message` (API Gateway's own shape: one `message`/`Message` key), `json`, `html` or `text`."""
+    if not body:
+        return "empty"
+    if parsed is not None:
+        return "message" if len(parsed) == 1 and next(iter(parsed)).lower() == "message" else "json"
+    head = body[:256].lstrip().lower()
+    return "html" if head.startswith((b"<!doctype html", b"<html")) else "text"
+
+
+_CF_PAGE_LIMIT = 8 * 1024  # CloudFront's error page is about 900 bytes
+
+
+def _cloudfront_page(parsed: dict | None, body: bytes | None) -> str | None:
+    """CloudFront's own error page (wire.py): the line after its headings that names the reason, lower case."""
+    if parsed is not None or not body or len(body) > _CF_PAGE_LIMIT:
+        return None
+    text = body.decode("latin-1").lower()
+    if not all(mark in text for mark in wire.CF_PAGE_MARKS):
+        return None
+    _, _, after = text.partition("</h2>")
+    for raw in after.splitlines():
+        line = raw.replace('<hr noshade size="1px">', "").strip()
+        if line:
+            return line[:200]
+    return ""
 
 
 def _error_type(value: str | None) -> str | None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from . import wire
 from .model import Surface, Target
 
 _EXECUTE_API = re.compile(
@@ -16,6 +17,7 @@ _VPCE_PUBLIC = re.compile(r"^(?P<dns>vpce-[a-z0-9-]+)\.execute-api\.(?P<region>[
 _LAMBDA_URL = re.compile(r"^(?P<id>[a-z0-9]+)\.lambda-url\.(?P<region>[a-z0-9-]+)\.on\.aws$")
 _COGNITO_DOMAIN = re.compile(r"^(?P<prefix>[a-z0-9-]+)\.auth\.(?P<region>[a-z0-9-]+)\.amazoncognito\.com$")
 _COGNITO_IDP = re.compile(r"^cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
+_COGNITO_IDENTITY = re.compile(r"^cognito-identity\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
 
 _CACHE_LIMIT = 4096
 
@@ -42,6 +44,19 @@ def _match_aws_host(host: str) -> HostMatch | None:
         return HostMatch("cognito-oauth", None, m["region"])
     if m := _COGNITO_IDP.match(host):
         return HostMatch("cognito-idp", None, m["region"])
+    if m := _COGNITO_IDENTITY.match(host):
+        return HostMatch("cognito-identity", None, m["region"])
+    return None
+
+
+def cognito_api_by_target(amz_target: str | None) -> Surface | None:
+    """The Cognito JSON API a request calls, from its `X-Amz-Target` header, whatever the host (wire.py)."""
+    if not amz_target:
+        return None
+    if amz_target.startswith(wire.TARGET_USER_POOLS):
+        return "cognito-idp"
+    if amz_target.startswith(wire.TARGET_IDENTITY_POOLS):
+        return "cognito-identity"
     return None
 
 
@@ -105,6 +120,9 @@ def resolve_target(
     if found.vpce and not api_id:
         api_id = request_headers.get("x-apigw-api-id") or _api_id_from_host_header(request_headers)
     path_only = path.split("?", 1)[0] or "/"
+    if by_target := cognito_api_by_target(request_headers.get("x-amz-target")):
+        # A Cognito API behind a custom endpoint or an emulator; the region, when the host names none, stays unknown.
+        return Target(surface=by_target, host=host, region=found.region, path=path_only)
     if surface in ("rest", "custom"):
         if request_headers.get("upgrade", "").lower() == "websocket":
             surface = "websocket"

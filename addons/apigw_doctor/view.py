@@ -10,13 +10,10 @@ from typing import Any
 
 from mitmproxy import contentviews, http
 
-from .credential import find_credential
-from .engine import watched
 from .knowledge import Knowledge
-from .model import METADATA_KEY
-from .reply import read_reply
+from .model import METADATA_KEY, Token
+from .reading import read_flow, read_request
 from .timefmt import ago, utc
-from .tokens import decode_token
 
 _TIME_CLAIMS = ("iat", "auth_time", "nbf", "exp")
 
@@ -35,11 +32,10 @@ class ApiGwContentview(contentviews.Contentview):
         flow = metadata.flow
         if not isinstance(flow, http.HTTPFlow) or not isinstance(metadata.http_message, http.Request) or data:
             return -1
-        knowledge: Knowledge = self._knowledge()
-        if watched(flow.request, knowledge) is None:
+        reading = read_request(flow, self._knowledge())
+        if reading is None:
             return -1
-        credential = find_credential(flow.request.headers, (), (), knowledge.expectations.identity_header)
-        return 1.5 if credential.kind in ("jwt", "jwe") or METADATA_KEY in flow.metadata else -1
+        return 1.5 if reading.credential.kind in ("jwt", "jwe") or METADATA_KEY in flow.metadata else -1
 
     def prettify(self, data: bytes, metadata: contentviews.Metadata) -> str:
         flow = metadata.flow
@@ -61,18 +57,15 @@ def describe_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> list[str]:
             lines += [f"  - {_scalar(step)}" for step in meta.get("fix", [])]
         if meta.get("warnings"):
             lines.append("warnings: [" + ", ".join(meta["warnings"]) + "]")
-    now = _gateway_now(flow)
-    credential = find_credential(
-        flow.request.headers,
-        flow.request.query.items(multi=True),
-        flow.request.cookies.items(multi=True),
-        knowledge.expectations.identity_header,
-    )
+    reading = read_flow(flow, knowledge)
+    if reading is None:
+        return [*lines, "credential: not read  # the host is not a watched API or Cognito host (apigw_hosts)"]
+    credential = reading.credential
     lines.append(f"credential: {credential.kind}" + (f"  # in {credential.location}" if credential.location else ""))
     if credential.damage:
         lines.append("damage: [" + ", ".join(credential.damage) + "]")
-    if credential.kind in ("jwt", "jwe") and credential.token:
-        lines += _token_lines(decode_token(credential.token), now)
+    if reading.token is not None:
+        lines += _token_lines(reading.token, reading.now)
     if meta and meta.get("checks"):
         lines.append("checks:")
         for check in meta["checks"]:
@@ -83,7 +76,7 @@ def describe_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> list[str]:
     return lines
 
 
-def _token_lines(token, now: float) -> list[str]:
+def _token_lines(token: Token, now: float) -> list[str]:
     lines = ["token:", f"  fingerprint: {token.fingerprint}  # the signature itself is never shown"]
     if token.encrypted:
         return [*lines, "  kind: encrypted JWE (a Cognito refresh token)"]
@@ -104,14 +97,6 @@ def _relative(claim: str, when: float, now: float) -> str:
     if claim == "exp":
         return f"expired {ago(now - when)} ago" if when <= now else f"valid for {ago(when - now)}"
     return f"{ago(now - when)} before the request" if when <= now else f"{ago(when - now)} after the request"
-
-
-def _gateway_now(flow: http.HTTPFlow) -> float:
-    if flow.response is not None:
-        date = read_reply(flow.response.status_code, flow.response.headers, None).date
-        if date is not None:
-            return date
-    return flow.request.timestamp_start
 
 
 def _scalar(value: Any) -> str:

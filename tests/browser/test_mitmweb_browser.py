@@ -53,7 +53,7 @@ def page(browser: Browser, web: Mitmweb) -> Iterator[Page]:
 def _select_expired_flow(page: Page) -> None:
     rows = page.locator(".flow-table tbody tr")
     expect(rows.filter(has_text="/prod/items")).to_have_count(len(SCENARIOS))
-    failing = rows.filter(has_text="token-expired (high)")  # the `comment` column (cli.WEB_COLUMNS)
+    failing = rows.filter(has_text="token-expired (high)")  # the `comment` column (launch.WEB_COLUMNS)
     expect(failing).to_have_count(1)
     expect(failing.locator(".marker")).to_have_text("⛔")
     failing.click()

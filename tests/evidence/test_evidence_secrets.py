@@ -62,6 +62,8 @@ PRESIGN_SIGNATURE = secrets.token_hex(32)
 AUTH_CODE = secrets.token_urlsafe(24)
 CODE_VERIFIER = secrets.token_urlsafe(48)
 COGNITO_SESSION = secrets.token_urlsafe(120)
+FACEBOOK_TOKEN = "EAAB" + secrets.token_urlsafe(60)
+IDENTITY_SECRET_KEY = secrets.token_urlsafe(30)
 
 # Parts of a secret that must never appear (a JWT's header and claims are meant to stay; its signature is not).
 SECRET_PARTS = {
@@ -84,6 +86,8 @@ SECRET_PARTS = {
     "authorization code": AUTH_CODE,
     "PKCE verifier": CODE_VERIFIER,
     "Cognito session": COGNITO_SESSION,
+    "identity-pool login (Facebook)": FACEBOOK_TOKEN,
+    "identity-pool SecretKey": IDENTITY_SECRET_KEY,
     "Basic credentials": base64.b64encode(f"{CLIENT}:{CLIENT_SECRET_BASIC}".encode()).decode(),
 }
 
@@ -222,7 +226,39 @@ def planted_flows():
         response_content=b"",
         metadata=metadata(cause="oauth-invalid-scope", surface="cognito-oauth", api_id=None, stage=None),
     )
-    return [api, sigv4, initiate, refresh, oauth, implicit]
+    identity = make_flow(
+        host="cognito-identity.eu-west-1.amazonaws.com",
+        method="POST",
+        path="/",
+        headers=[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "AWSCognitoIdentityService.GetCredentialsForIdentity"),
+        ],
+        content=json.dumps(
+            {
+                "IdentityId": "eu-west-1:4f1c0a3e-9a8b-4c7d-8e6f-0123456789ab",
+                "Logins": {
+                    "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123": ID_TOKEN,
+                    "graph.facebook.com": FACEBOOK_TOKEN,
+                },
+            }
+        ).encode(),
+        status=200,
+        response_headers=[("x-amzn-RequestId", "2d3e4f5a-0000-1111-2222-333344445555")],
+        response_content=json.dumps(
+            {
+                "Credentials": {
+                    "AccessKeyId": ACCESS_KEY_ID,
+                    "SecretKey": IDENTITY_SECRET_KEY,
+                    "SessionToken": SESSION_TOKEN,
+                    "Expiration": 1790003600,
+                },
+                "IdentityId": "eu-west-1:4f1c0a3e-9a8b-4c7d-8e6f-0123456789ab",
+            }
+        ).encode(),
+        metadata=metadata(cause="identity-pool-config", surface="cognito-identity", api_id=None, stage=None),
+    )
+    return [api, sigv4, initiate, refresh, oauth, implicit, identity]
 
 
 def encodings(secret: str) -> set[str]:

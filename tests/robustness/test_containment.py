@@ -126,7 +126,9 @@ def test_hostile_claim_text_does_not_break_the_hook(addon):
     f = flow(request_headers=[(b"authorization", f"Bearer {token}".encode())])
     addon.response(f)  # must not raise
     meta = f.metadata["apigw_doctor"]
-    assert meta["cause"] == "token-expired"
+    # A generic 401 with a non-Cognito issuer: the issuer leads, expiry is listed second (issue 7, section 2).
+    assert meta["cause"] == "wrong-issuer"
+    assert any(c["id"] == "token.exp" and c["result"] == "fail" for c in meta["checks"])
     assert f.marked == ":no_entry:"
 
 

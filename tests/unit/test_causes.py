@@ -289,9 +289,9 @@ def test_gateway_forbidden_private_api_without_api_id():
     assert (d.cause, d.confidence) == ("gateway-forbidden", "high")
 
 
-def test_gateway_forbidden_waf_error_type():
+def test_waf_error_type_is_waf_blocked():
     d = verdict(flow((403, {"x-amzn-ErrorType": "WafFilteredException"}, b'{"message":"Forbidden"}')))
-    assert d.cause == "gateway-forbidden"
+    assert (d.cause, d.confidence) == ("waf-blocked", "high")
 
 
 @pytest.mark.parametrize("host", [None, HTTP_HOST])

@@ -66,3 +66,31 @@ def test_commands_from_the_command_bar():
         tctx.master.commands.execute("apigw.reanalyze @all")
         assert flows[2].metadata["apigw_doctor"]["confidence"] == "high"
         assert "token-expired (high)" in tctx.master.commands.execute("apigw.explain @all")
+
+
+def test_view_and_verdict_agree_on_a_token_in_a_cognito_request_body():
+    """GetUser carries the access token in its JSON body: the view must show it, never "credential: missing"."""
+    from .test_cognito_causes import idp
+
+    doctor = ApiGwDoctor()
+    token = mint(use="access", exp=NOW - 90)
+    f = idp("NotAuthorizedException", "Access Token has expired", "GetUser", {"AccessToken": token})
+    with taddons.context(doctor):
+        doctor.response(f)
+    assert f.metadata["apigw_doctor"]["cause"] == "cognito-token-expired"
+    cv = ApiGwContentview(lambda: doctor.knowledge)
+    text = cv.prettify(b"", contentviews.Metadata(flow=f, http_message=f.request))
+    assert "credential: missing" not in text
+    assert "credential: jwt  # in body:AccessToken" in text
+    assert "token_use: access" in text
+    assert "expired 1 min 30 s ago" in text  # judged by the gateway's Date, as the verdict is
+    assert token.rsplit(".", 1)[1] not in text
+
+
+def test_view_names_an_unwatched_host_instead_of_guessing():
+    doctor = ApiGwDoctor()
+    f = flow(REST_401, host="example.com", request_headers={"Authorization": mint()})
+    text = ApiGwContentview(lambda: doctor.knowledge).prettify(
+        b"", contentviews.Metadata(flow=f, http_message=f.request)
+    )
+    assert "not a watched API" in text and "token_use" not in text

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from apigw_doctor import cli
-from apigw_doctor.demo_proc import SANDBOX_SCRIPT, ProxyProcess, free_port
+from apigw_doctor import launch
+from apigw_doctor.demo_proc import ProxyProcess, free_port
 from apigw_doctor.sandbox.app import Sandbox
 from apigw_doctor.sandbox.scenarios import ScenarioResult, by_name, run_scenario
 
@@ -63,15 +63,13 @@ class Mitmweb:
 
 
 def mitmweb_argv(sb: Sandbox, confdir: Path, password: str, web_port: int) -> list[str]:
-    return [
-        str(MITMWEB), "-s", str(cli.ADDON_SCRIPT), "-s", str(SANDBOX_SCRIPT),
+    """What `apigw-doctor web` runs (the launch module's builder), plus the sandbox redirect."""
+    return launch.mitmproxy_command(str(MITMWEB), [
         "--no-web-open-browser", "--web-port", str(web_port),
-        "--set", f"web_password={password}", "--set", f"confdir={confdir}",
-        "--set", "listen_host=127.0.0.1", "--set", "listen_port=0",
-        *(f"--set=web_columns={c}" for c in cli.WEB_COLUMNS),
+        "--set", f"web_password={password}", "--set", "listen_port=0",
         "--set", f"apigw_sandbox_upstream={sb.upstream}",
         "--set", f"ssl_verify_upstream_trusted_ca={sb.certs.ca}",
-    ]  # fmt: skip
+    ], confdir=confdir, sandbox=True)  # fmt: skip
 
 
 @contextmanager

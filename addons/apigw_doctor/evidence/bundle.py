@@ -20,7 +20,7 @@ from typing import Any
 from mitmproxy import flow as mflow
 from mitmproxy import http
 
-from ..reply import http_date
+from ..reading import gateway_date
 from ..timefmt import ago, utc
 from .aws_hints import AwsHints, aws_hints, request_ids_from_headers, token_claims
 from .har import dump_har, har_from_redacted, tool_version
@@ -167,13 +167,9 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _gateway_date(response: http.Response | None) -> float | None:
-    return http_date(response.headers.get("date")) if response else None
-
-
 def _timeline(c: http.HTTPFlow, meta: Mapping[str, Any]) -> dict[str, Any]:
     """UTC times of the request, the reply and the token, measured against the gateway's clock."""
-    gateway = _gateway_date(c.response)
+    gateway = gateway_date(c.response)
     received = c.response.timestamp_start if c.response else None
     now = gateway if gateway is not None else (received or c.request.timestamp_start)
     events: list[dict[str, Any]] = [

@@ -506,6 +506,9 @@ class _Scrubber:
     # --- bodies --------------------------------------------------------------------------------------------
 
     def json_value(self, obj: Any, where: str, key: str | None = None) -> Any:
+        if isinstance(obj, dict) and key is not None and _norm(key) == "logins":
+            # Identity pools: provider name -> that provider's token (a Facebook or Amazon token is opaque).
+            return {k: self.json_value(v, f"{where}.{k}", "token") for k, v in obj.items()}
         if isinstance(obj, dict):
             return {k: self.json_value(v, f"{where}.{k}", str(k)) for k, v in obj.items()}
         if isinstance(obj, list):

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from ..launch import SANDBOX_SCRIPT
 from .app import Sandbox
 from .config import SANDBOX_API_KEY, SANDBOX_CREDENTIALS
 from .issuer import DEFAULT_PASSWORD, DEFAULT_USER, M2M_CLIENT_ID, SERVER_CLIENT_ID, WEB_CLIENT_ID
@@ -17,7 +18,7 @@ from .issuer import DEFAULT_PASSWORD, DEFAULT_USER, M2M_CLIENT_ID, SERVER_CLIENT
 def usage(sb: Sandbox) -> str:
     pool = sb.issuer.pool
     rest = sb.config.rest_apis[0].host
-    shim = Path(__file__).resolve().parents[2] / "apigw_doctor_sandbox.py"
+    shim = SANDBOX_SCRIPT
     lines = [
         f"apigw-doctor sandbox listening on https://{sb.upstream} (CA: {sb.certs.ca})",
         "",

@@ -77,4 +77,6 @@ class SandboxRedirect:
             request.host_header = host_header
 
 
-addons = [SandboxRedirect()]
+def make_addons() -> list:
+    """The addons the sandbox's `-s` script hands mitmproxy (launch.SANDBOX_SCRIPT)."""
+    return [SandboxRedirect()]
