@@ -78,6 +78,8 @@ def describe(knowledge: Knowledge) -> str:
         told.append(f"authorizer: {e.authorizer}")
     if knowledge.keys:
         told.append("JWKS keys loaded")
+    if knowledge.definitions:
+        told.append(f"definition: {knowledge.definitions.describe()}")
     return f"watching {watched}; " + (
         "; ".join(told) if told else "no expectations set: verdicts rest on the token and the answer"
     )

@@ -177,6 +177,44 @@ _CATALOGUE = (
         ),
     ),
     Cause(
+        "stage-not-deployed",
+        "The route exists, but not in the deployed stage: redeploy",
+        "The API's definition has this route, yet the stage answers as if it did not exist (Missing Authentication "
+        "Token, a SigV4 parse error, or 404): the route was added or changed after the stage's last deployment.",
+        (
+            "Deploy the current API to the stage: aws apigateway create-deployment --rest-api-id {api_id} "
+            "--stage-name {stage} --region {region} (HTTP APIs: aws apigatewayv2 create-deployment --api-id "
+            "{api_id} --stage-name {stage} --region {region}, or enable auto-deploy).",
+            "If the definition is newer than what is deployed on purpose, call a stage that has the route.",
+        ),
+    ),
+    Cause(
+        "identity-source-mismatch",
+        "The authorizer reads the token from another header than the one sent",
+        "The authorizer's identity source names a header this request does not carry (or a malformed one, such as "
+        "`method.request.header.method.request.header.Authorization` from typing the full expression into the "
+        "console's header field), so API Gateway answers 401 without calling the authorizer.",
+        (
+            "Set the identity source to the header the clients send, e.g. `method.request.header.Authorization` "
+            "(REST) or `$request.header.Authorization` (HTTP API); in the console's token source field, type only "
+            "the header name: " + _REST_AUTHORIZERS + ".",
+            "Or send the token in the header the authorizer reads.",
+        ),
+    ),
+    Cause(
+        "token-validation-mismatch",
+        "The token does not match the authorizer's token validation expression",
+        "REST authorizers can carry a token validation regular expression (identityValidationExpression): a "
+        "TOKEN Lambda authorizer's header value, or a Cognito token's aud, must match it, otherwise API Gateway "
+        "answers 401 without calling the authorizer.",
+        (
+            "Compare the header value with the expression (a `Bearer ` prefix, the token's characters, anchors): "
+            + _REST_AUTHORIZERS
+            + ".",
+            "Fix the expression or remove it (the authorizer validates the token anyway).",
+        ),
+    ),
+    Cause(
         "sigv4-expected",
         "API Gateway tried to read the header as an AWS SigV4 signature",
         "A Bearer token reached IAM (SigV4) parsing: the route does not exist (wrong path, stage or method), the "

@@ -37,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="an addon option, as with mitmdump --set (repeatable)",
     )
+    p.add_argument(
+        "--api-spec",
+        dest="options",
+        action="append",
+        type="apigw_api_spec={}".format,
+        metavar="PATH",
+        help="an API definition, detected by content (same as --set apigw_api_spec=PATH; repeatable)",
+    )
     p.add_argument("--evidence", metavar="DIR", help="write a redacted evidence bundle for each diagnosed failure")
     p.add_argument("--all", action="store_true", help="list every flow, not only diagnosed ones")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from .causes import CATALOGUE
 from .checks import CheckContext
+from .definition_rules import describe_expectations
 from .model import STRIPPED, Confidence, Diagnosis, Finding
 from .pools import split_cognito_issuer
 from .signals import GENERIC, Signal
@@ -146,6 +147,9 @@ def _evidence(
         if finding.result in ("fail", "warn"):
             line = f"{finding.id} {finding.result}: expected {finding.expected}, actual {finding.actual}"
             lines.append(line + (f" ({finding.note})" if finding.note else ""))
+    lines.extend(ctx.definition_evidence)
+    if ctx.definition is not None:
+        lines.extend(describe_expectations(ctx.expectations, ctx.definition))
     if ctx.token is not None and not ctx.token.problems and not ctx.token.encrypted:
         claims = ctx.token.claims
         kind = claims.get("token_use") or "JWT"

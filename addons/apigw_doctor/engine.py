@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mitmproxy import http
 
 from .checks import CheckContext, check_expiry
+from .definition_rules import refine_signal
 from .diagnosis import FlowFacts, diagnose
 from .identity_pool import judge as judge_identity_call
 from .knowledge import Expectations, Knowledge
@@ -61,7 +64,7 @@ def _read_request(flow: http.HTTPFlow, knowledge: Knowledge, credentials_strippe
 
 def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: FlowReading) -> Diagnosis | None:
     expectations, target, credential, token, reply = (
-        knowledge.expectations,
+        seen.expectations or knowledge.expectations,
         seen.target,
         seen.credential,
         seen.token,
@@ -70,12 +73,16 @@ def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: FlowReading) -> D
     assert reply is not None
     method = flow.request.method.upper()
     signal = read_signal(target, reply, credential, method, seen.http_api, seen.request_headers, token)
+    signal, disagreements = refine_signal(signal, seen.route, target, reply, credential, method, token)
+    if disagreements and expectations.authorizer == "none":
+        expectations = replace(expectations, authorizer=knowledge.expectations.authorizer)  # the traffic wins
     profile = choose_profile(target, credential, token, reply, signal, expectations, seen.http_api)
     api_key = _api_key(target)
     baseline = knowledge.baseline
     ctx = CheckContext(
         target, credential, token, reply, PROFILES[profile], seen.now, expectations,
         baseline.api(api_key), baseline.route(_route_key(api_key, method, target)), knowledge.keys,
+        seen.route, tuple(disagreements),
     )  # fmt: skip
     facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer

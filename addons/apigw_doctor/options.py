@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .apidef import DefinitionError, load_definitions
 from .keys import load_keystore
 from .knowledge import Expectations, Knowledge, make_expectations
 
@@ -17,6 +18,14 @@ ENGINE_OPTIONS: tuple[tuple[str, Any, Any, str], ...] = (
     ("apigw_authorizer", str, "auto", "Authorizer type: auto, cognito, jwt, lambda, iam, none."),
     ("apigw_identity_header", str, "Authorization", "Header the authorizer reads the token from."),
     ("apigw_jwks", Sequence[str], [], "JWKS files with the pools' keys (offline signature checks): PATH or POOL=PATH."),
+    (
+        "apigw_api_spec",
+        Sequence[str],
+        [],
+        "API definitions (detected by content): OpenAPI/Swagger exports, AWS CLI "
+        "get-authorizers/get-resources/get-routes/get-stages JSON, SAM/CloudFormation/CDK templates, terraform show "
+        "-json, the apigw-doctor discover cache. API_ID=PATH names the API a file describes.",
+    ),
     ("apigw_expiry_warning", int, 120, "Seconds before exp at which a passing flow gets an expires-soon warning."),
 )
 ENGINE_OPTION_NAMES = frozenset(name for name, *_ in ENGINE_OPTIONS)
@@ -42,4 +51,8 @@ def expectations_from(options: Any) -> Expectations:
 
 def knowledge_from(options: Any) -> Knowledge:
     """Expectations and keys from the options; raises ValueError with a message fit for the user."""
-    return Knowledge(expectations_from(options), load_keystore(options.apigw_jwks))
+    try:
+        definitions = load_definitions(options.apigw_api_spec)
+    except DefinitionError as e:
+        raise ValueError(f"apigw_api_spec: {e}") from None
+    return Knowledge(expectations_from(options), load_keystore(options.apigw_jwks), definitions)
