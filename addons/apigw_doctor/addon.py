@@ -13,6 +13,7 @@ from mitmproxy import command, contentviews, ctx, exceptions, flow, http
 from mitmproxy.hooks import UpdateHook
 
 from . import options
+from .bounds import MAX_COMMENT, bound, bound_text
 from .causes import WARNINGS
 from .engine import diagnose_flow, observe_flow
 from .knowledge import Knowledge
@@ -89,8 +90,8 @@ def annotate(flow: http.HTTPFlow, diagnosis: Diagnosis) -> None:
     """Put the verdict on the flow: metadata (the contract), the comment and a marker."""
     ours = flow.metadata.get(METADATA_KEY)
     kept = _comment_without_ours(flow.comment, ours)  # keep a comment someone else wrote
-    text = comment(diagnosis)
-    flow.metadata[METADATA_KEY] = diagnosis.as_metadata()
+    text = bound_text(comment(diagnosis), MAX_COMMENT)
+    flow.metadata[METADATA_KEY] = bound(diagnosis.as_metadata())  # mitmproxy must always be able to save the flow
     flow.comment = f"{kept}\n\n{text}" if kept else text
     if not flow.marked or ours is not None:
         flow.marked = MARK_FAILURE if diagnosis.cause else MARK_WARNING

@@ -177,3 +177,13 @@ def metadata(
         token=token,
         warnings=warnings,
     ).as_metadata()
+
+
+TAG_KEY = b"evidence-tests-k"  # the tag key the evidence tests run with (conftest.py)
+
+
+def tag_of(value: str) -> str:
+    """The tag redaction gives `value` in these tests (an HMAC under TAG_KEY, never a plain hash)."""
+    from apigw_doctor.evidence.redact import tag
+
+    return tag(TAG_KEY, value)

@@ -76,7 +76,7 @@ def test_report_markdown_sections():
     assert "aws cognito-idp describe-user-pool-client --user-pool-id eu-west-1_AbCdEf123" in md
     assert '"email": "alice@example.com"' in md
     assert "x-amzn-ErrorType: UnauthorizedException" in md
-    assert "\n---\n\nsanitized-by: apigw-doctor redact v1" in md
+    assert "\n---\n\nsanitized-by: apigw-doctor redact v2" in md
     assert "- request.header.Authorization: JWT signature removed" in md
 
 
@@ -108,7 +108,11 @@ def test_report_json_shape():
     json.dumps(report)
     assert report["format"] == "apigw-doctor-evidence/1"
     assert report["flow_id"] == f.id and report["status"] == 401
-    assert report["diagnosis"] == f.metadata["apigw_doctor"]
+    meta = f.metadata["apigw_doctor"]
+    assert {k: v for k, v in report["diagnosis"].items() if k != "token"} == {
+        k: v for k, v in meta.items() if k != "token"
+    }
+    assert report["diagnosis"]["token"]["claims"] == meta["token"]["claims"]
     assert report["request"]["method"] == "GET"
     assert ["x-amzn-RequestId", REQUEST_ID] in report["response"]["headers"]
     assert report["response"]["body"]["text"] == '{"message":"Unauthorized"}'
@@ -141,7 +145,7 @@ def test_write_bundles_index_and_combined_har(tmp_path):
         diagnosed(metadata=metadata(cause="missing-scope", title="Scope | missing")),
         tflow.ttcpflow(),
     ]
-    root = write_bundles(flows, tmp_path)
+    root = write_bundles(flows, tmp_path).root
     assert re.fullmatch(r"\d{8}T\d{6}Z-evidence-2-flows", root.name)
     subdirs = sorted(p for p in root.iterdir() if p.is_dir())
     assert len(subdirs) == 2

@@ -22,10 +22,10 @@ import pytest
 from mitmproxy.addons import view
 from mitmproxy.test import taddons
 
+from apigw_doctor import tokens
 from apigw_doctor.evidence.addon import EvidenceExporter
 from apigw_doctor.evidence.bundle import write_bundle, write_bundles
 from apigw_doctor.evidence.har import write_har
-from apigw_doctor.evidence.redact import fingerprint
 from tests.evidence.evidence_helpers import (
     CLIENT,
     IDP_HOST,
@@ -39,6 +39,7 @@ from tests.evidence.evidence_helpers import (
     mint,
     secret_hash,
     signature_of,
+    tag_of,
 )
 
 WINDOW = 16
@@ -101,7 +102,7 @@ WWW_AUTHENTICATE = 'Bearer scope="" error="invalid_token" error_description="the
 
 
 def planted_flows():
-    api_meta = metadata(claims=id_claims(), fingerprint=fingerprint(signature_of(ID_TOKEN)))
+    api_meta = metadata(claims=id_claims(), fingerprint=tokens.fingerprint(signature_of(ID_TOKEN)))
     api = make_flow(
         path=(
             f"/prod/pets?access_token={QUERY_TOKEN}&api_key={API_KEY}&limit=5"
@@ -302,7 +303,7 @@ def assert_safe(root: Path) -> str:
 
 
 def assert_evidence_kept(text: str) -> None:
-    id_fp = f"REDACTED-SIG-{fingerprint(signature_of(ID_TOKEN))}"
+    id_fp = f"REDACTED-SIG-{tag_of(signature_of(ID_TOKEN))}"
     stripped_id = ID_TOKEN.rsplit(".", 1)[0]
     assert f"{stripped_id}.{id_fp}" in text  # header + claims intact, signature replaced by its fingerprint
     assert "alice@example.com" in text and "11111111-2222-3333-4444-555555555555" in text
@@ -317,7 +318,7 @@ def assert_evidence_kept(text: str) -> None:
 
 
 def assert_same_fingerprint_everywhere(text: str) -> None:
-    tag = f"REDACTED-SIG-{fingerprint(signature_of(ID_TOKEN))}"
+    tag = f"REDACTED-SIG-{tag_of(signature_of(ID_TOKEN))}"
     # Authorization, X-Id-Token, cookie, AuthenticationResult, OAuth JSON and the Location fragment all carry it.
     assert text.count(tag) >= 6
 
@@ -351,10 +352,11 @@ def test_addon_hook_and_commands_leak_nothing(tmp_path):
         with taddons.context(v, exporter) as tctx:
             tctx.configure(exporter, apigw_evidence_dir=str(tmp_path / "live"))
             for f in flows:
-                await exporter.response(f)
+                exporter.response(f)
             v.add(flows)
             tctx.command(exporter.evidence, "@all", str(tmp_path / "cmd"))
             tctx.command(exporter.har, "@all", str(tmp_path / "cmd.har"))
+            exporter.done()
 
     asyncio.run(run())
     assert len(list((tmp_path / "live").iterdir())) == len(flows)

@@ -1,37 +1,139 @@
-"""mitmproxy glue for evidence: the `apigw_evidence_dir` option and the `apigw.evidence` / `apigw.har` commands.
+"""mitmproxy glue for evidence: the `apigw_evidence_*` options and the `apigw.evidence` / `apigw.har` commands.
 
 Place `EvidenceExporter` after the engine addon: it reads `flow.metadata["apigw_doctor"]`, which the engine sets in
 the same `response`/`error` hook.
+
+Bundles are written off the event loop by one worker thread fed through a bounded queue. The hook only copies the
+flow and queues it, so the client gets its response at once. A full queue drops the bundle (counted, and said at
+`done`), never the verdict, which is already on the flow. `done` drains the queue within a time limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
 import os
+import queue
 import tempfile
+import threading
+import time
 from collections import deque
-from collections.abc import Awaitable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mitmproxy import command, ctx, exceptions, flow, http, types
 from mitmproxy.log import ALERT
 
-from .bundle import write_bundle, write_bundles
+from ..bounds import bound_text
+from .bundle import tree_size, write_bundle, write_bundles
 from .har import write_har
 from .redact import METADATA_KEY
 
 logger = logging.getLogger(__name__)
 
 OPTION = "apigw_evidence_dir"
+MAX_MB_OPTION = "apigw_evidence_max_mb"
+PERSONAL_OPTION = "apigw_redact_personal"
 _REMEMBERED = 4096  # flow ids already exported; a flow can see `response` and then `error`
+QUEUE_SIZE = 256  # bundles waiting for the worker; beyond that they are dropped and counted
+DRAIN_SECONDS = 3.0  # how long `done` waits for queued bundles: mitmdump must exit promptly on SIGTERM
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+class BundleWriter:
+    """One worker thread writing queued flow copies as bundles; it never touches a flow the proxy still holds."""
+
+    def __init__(
+        self, directory: Path, *, max_bytes: int | None, personal: bool, say: Callable[[int, str], None]
+    ) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self.personal = personal
+        self.say = say  # (level, message), delivered on the event loop
+        self.queue: queue.Queue[http.HTTPFlow | None] = queue.Queue(QUEUE_SIZE)
+        self.dropped = 0
+        self.written = 0
+        self.failed = 0
+        self.stopped: str | None = None  # why writing stopped for good (disk full, size cap)
+        self._bytes = tree_size(directory) if max_bytes is not None else 0
+        self._abandon = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="apigw-evidence", daemon=True)
+        self._thread.start()
+
+    def submit(self, snapshot: http.HTTPFlow) -> bool:
+        if self.stopped is not None:
+            self.dropped += 1
+            return False
+        try:
+            self.queue.put_nowait(snapshot)
+        except queue.Full:
+            self.dropped += 1
+            return False
+        return True
+
+    def close(self, timeout: float = DRAIN_SECONDS) -> int:
+        """Write what is queued, for at most `timeout` seconds; returns how many bundles were left unwritten."""
+        deadline = time.monotonic() + timeout
+        while True:  # the sentinel must go in even when the queue is full
+            try:
+                self.queue.put(None, timeout=max(0.01, deadline - time.monotonic()))
+                break
+            except queue.Full:
+                if time.monotonic() >= deadline:
+                    break
+        self._thread.join(max(0.0, deadline - time.monotonic()))
+        self._abandon.set()
+        return 0 if not self._thread.is_alive() else self.queue.qsize() + 1
+
+    def _run(self) -> None:
+        while not self._abandon.is_set():
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.stopped is not None:
+                self.dropped += 1
+                continue
+            self._write(item)
+
+    def _write(self, snapshot: http.HTTPFlow) -> None:
+        try:
+            path = write_bundle(snapshot, self.directory, personal=self.personal)
+        except OSError as e:
+            if e.errno in _DISK_FULL:
+                self.stopped = f"the disk is full ({e.strerror}); no more evidence is written"
+                self.say(logging.WARNING, f"apigw-doctor: {self.stopped}")
+                return
+            self.failed += 1
+            self.say(logging.WARNING, _could_not(snapshot, e))
+            return
+        except Exception as e:  # never let the worker die: one line, and the next bundle goes on
+            self.failed += 1
+            self.say(logging.WARNING, _could_not(snapshot, e))
+            return
+        self.written += 1
+        self.say(logging.INFO, f"apigw-doctor: evidence written to {path}")
+        if self.max_bytes is not None:
+            self._bytes += tree_size(path)
+            if self._bytes >= self.max_bytes:
+                self.stopped = f"the evidence directory reached {MAX_MB_OPTION} ({self.max_bytes // 2**20} MB)"
+                self.say(logging.WARNING, f"apigw-doctor: {self.stopped}; no more evidence is written")
+
+
+def _could_not(f: http.HTTPFlow, e: Exception) -> str:
+    reason = bound_text(f"{type(e).__name__}: {e}", 300, one_line=True)
+    return f"apigw-doctor: could not write evidence for flow {f.id[:8]}: {reason}"
 
 
 class EvidenceExporter:
     def __init__(self) -> None:
         self.directory: Path | None = None
+        self.writer: BundleWriter | None = None
         self._done: set[str] = set()
         self._order: deque[str] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._messages: deque[tuple[int, str]] = deque(maxlen=1000)  # from the worker, logged on the loop
 
     def load(self, loader) -> None:
         loader.add_option(
@@ -41,11 +143,28 @@ class EvidenceExporter:
             "Write a redacted evidence bundle (report.md, report.json, flows.har) into this directory "
             "for every flow apigw-doctor diagnosed as failed.",
         )
+        loader.add_option(
+            MAX_MB_OPTION,
+            int,
+            0,
+            f"Stop writing evidence bundles once {OPTION} holds this many megabytes (0: no limit).",
+        )
+        loader.add_option(
+            PERSONAL_OPTION,
+            bool,
+            False,
+            "In evidence bundles and HAR exports, also replace the personal claims of tokens (email, "
+            "phone_number, cognito:username, name) with REDACTED: for tickets that leave the team.",
+        )
 
     def configure(self, updated: set[str]) -> None:
-        if OPTION not in updated:
+        if not updated & {OPTION, MAX_MB_OPTION, PERSONAL_OPTION}:
             return
+        max_mb = getattr(ctx.options, MAX_MB_OPTION)
+        if max_mb < 0:
+            raise exceptions.OptionsError(f"{MAX_MB_OPTION}: must be 0 (no limit) or a number of megabytes")
         value = getattr(ctx.options, OPTION)
+        self._close()
         if not value:
             self.directory = None
             return
@@ -57,37 +176,76 @@ class EvidenceExporter:
         except OSError as e:
             raise exceptions.OptionsError(f"{OPTION}: cannot write to {path}: {e.strerror or e}") from e
         self.directory = path
+        self.writer = BundleWriter(
+            path, max_bytes=max_mb * 2**20 or None, personal=getattr(ctx.options, PERSONAL_OPTION), say=self._say
+        )
 
-    # The hooks are sync and return an awaitable only when there is a bundle to write (mitmproxy awaits what a hook
-    # returns): every other flow costs one dict lookup, not a coroutine. The writing runs in a worker thread
-    # (`asyncio.to_thread`), so the event loop never waits on the disk; awaiting it holds only this one flow, and
-    # guarantees the bundle exists before mitmdump exits after `-r`, without an async `done` (which would break
-    # script reloads).
-    def response(self, f: http.HTTPFlow) -> Awaitable[None] | None:
-        return self._export(f) if self._wants(f) else None
+    # The hooks are sync: they copy the flow on the loop thread (so the worker never reads a flow another addon
+    # may be changing) and queue it. Nothing is awaited, so no response waits for the disk.
+    def response(self, f: http.HTTPFlow) -> None:
+        if self._wants(f):
+            self._queue(f)
 
-    def error(self, f: http.HTTPFlow) -> Awaitable[None] | None:
-        return self._export(f) if self._wants(f) else None
+    def error(self, f: http.HTTPFlow) -> None:
+        if self._wants(f):
+            self._queue(f)
+
+    def done(self) -> None:
+        self._close()
+        self._flush()
+
+    def _close(self) -> None:
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return
+        left = writer.close()
+        self._flush()
+        if left:
+            logger.warning(
+                f"apigw-doctor: {left} evidence bundle(s) not written: the {DRAIN_SECONDS:.0f} s limit passed"
+            )
+        if writer.dropped:
+            logger.warning(
+                f"apigw-doctor: {writer.dropped} evidence bundle(s) dropped "
+                f"({writer.stopped or 'the writer could not keep up'}); the verdicts are on the flows"
+            )
 
     def _wants(self, f: http.HTTPFlow) -> bool:
-        if self.directory is None:
+        if self.writer is None:
             return False
         meta = f.metadata.get(METADATA_KEY)
         return isinstance(meta, dict) and bool(meta.get("cause")) and f.id not in self._done
 
-    async def _export(self, f: http.HTTPFlow) -> None:
-        directory = self.directory
-        if directory is None:
+    def _queue(self, f: http.HTTPFlow) -> None:
+        writer = self.writer
+        if writer is None:
             return
         try:
-            self._remember(f.id)
-            # Copy on the loop thread, so the worker never reads a flow another addon may be changing.
+            if self._loop is None:
+                self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        self._remember(f.id)
+        try:
             snapshot = f.copy()
             snapshot.id = f.id
-            path = await asyncio.to_thread(write_bundle, snapshot, directory)
-            logger.info(f"apigw-doctor: evidence written to {path}")
         except Exception as e:  # never raise out of a hook: one line, and the flow goes on
-            logger.warning(f"apigw-doctor: could not write evidence for flow {f.id[:8]}: {type(e).__name__}: {e}")
+            logger.warning(_could_not(f, e))
+            return
+        writer.submit(snapshot)
+
+    def _say(self, level: int, message: str) -> None:
+        """From the worker thread: logged on the event loop, where mitmproxy's log handlers run (or at `done`)."""
+        self._messages.append((level, message))
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile; `done` logs what is left
+                loop.call_soon_threadsafe(self._flush)
+
+    def _flush(self) -> None:
+        while self._messages:
+            level, message = self._messages.popleft()
+            logger.log(level, message)
 
     def _remember(self, flow_id: str) -> None:
         self._done.add(flow_id)
@@ -103,18 +261,26 @@ class EvidenceExporter:
         if not http_flows:
             raise exceptions.CommandError("apigw.evidence: no HTTP flows selected")
         try:
-            out = write_bundles(http_flows, os.path.expanduser(path))
+            out = write_bundles(http_flows, os.path.expanduser(path), personal=self._personal())
         except OSError as e:
             raise exceptions.CommandError(f"apigw.evidence: {e}") from e
-        logger.log(ALERT, f"apigw-doctor: evidence for {len(http_flows)} flow(s) written to {out}")
-        return str(out)
+        for skipped in out.skipped:
+            logger.warning(f"apigw-doctor: apigw.evidence: {skipped}")
+        logger.log(ALERT, f"apigw-doctor: evidence for {out.count} flow(s) written to {out.root}")
+        return str(out.root)
 
     @command.command("apigw.har")
     def har(self, flows: Sequence[flow.Flow], path: types.Path) -> str:
         """Export the chosen flows as a redacted HAR 1.2 file, with each verdict in the entry comment."""
         try:
-            out = write_har(flows, os.path.expanduser(path))
+            out, skipped = write_har(flows, os.path.expanduser(path), personal=self._personal())
         except OSError as e:
             raise exceptions.CommandError(f"apigw.har: {e}") from e
+        for s in skipped:
+            logger.warning(f"apigw-doctor: apigw.har: {s}")
         logger.log(ALERT, f"apigw-doctor: redacted HAR written to {out}")
         return str(out)
+
+    @staticmethod
+    def _personal() -> bool:
+        return bool(getattr(ctx.options, PERSONAL_OPTION, False))

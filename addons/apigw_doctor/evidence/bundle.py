@@ -3,13 +3,19 @@
 One flow: `write_bundle(flow, parent)` makes `parent/<UTC request time>-<status>-<cause>-<flow id[:8]>/`.
 Many flows: `write_bundles(flows, parent)` makes `parent/<UTC export time>-evidence-<n>-flows/` holding one bundle
 directory per flow (as above), an `index.md` table linking them, `index.json`, and one combined `flows.har`.
-Nothing is ever overwritten: a name that exists gets `-2`, `-3`, ... and files are created exclusively.
+Nothing is ever overwritten: a name that exists gets `-2`, `-3`, ... and files are created exclusively. A bundle is
+written into a hidden temporary directory and renamed into place once complete, so a full disk leaves either the
+whole bundle or nothing. Each flow is redacted once; the report is laid out from the redacted copy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,9 +28,10 @@ from mitmproxy import http
 
 from ..reading import gateway_date
 from ..timefmt import ago, utc
+from . import redact
 from .aws_hints import AwsHints, aws_hints, request_ids_from_headers, token_claims
-from .har import dump_har, har_from_redacted, tool_version
-from .redact import METADATA_KEY, Redacted, redact_flow, redact_text, redact_value, sanitized_by
+from .har import Skipped, dump_har, har_document, har_entry, tool_version
+from .redact import METADATA_KEY, Redacted, redact_flow, sanitized_by
 
 REPORT_FORMAT = "apigw-doctor-evidence/1"
 BODY_LIMIT = 16 * 1024  # characters of each body kept in the report; the HAR has the whole (redacted) body
@@ -39,10 +46,11 @@ class Bundle:
     markdown: str
     report: dict[str, Any]
     redacted: Redacted
+    entry: dict[str, Any]  # the flow's HAR entry
 
     @property
     def har(self) -> dict[str, Any]:
-        return har_from_redacted([self.redacted])
+        return har_document([self.entry], self.redacted.removed)
 
 
 def bundle_name(flow: http.HTTPFlow) -> str:
@@ -54,9 +62,9 @@ def bundle_name(flow: http.HTTPFlow) -> str:
     return f"{stamp}-{status}-{_slug(str(cause))}-{_slug(flow.id[:8])}"
 
 
-def build_bundle(flow: http.HTTPFlow) -> Bundle:
-    """Redact `flow` (a copy; the flow itself is untouched) and lay out its report."""
-    redacted = redact_flow(flow)
+def build_bundle(flow: http.HTTPFlow, *, key: bytes | None = None, personal: bool = False) -> Bundle:
+    """Redact `flow` (a copy; the flow itself is untouched) and lay out its report from the redacted copy."""
+    redacted = redact_flow(flow, key=key, personal=personal)
     c = redacted.flow
     meta = c.metadata.get(METADATA_KEY) or {}
     ids = request_ids_from_headers(c.response.headers) if c.response else {}
@@ -82,27 +90,50 @@ def build_bundle(flow: http.HTTPFlow) -> Bundle:
         "error": c.error.msg if c.error else None,
         "aws": hints.as_dict(),
     }
-    # A last pass over everything laid out from traffic; the removal list is ours and goes in after it.
-    report = {**redact_value(report), "sanitized_by": sanitized_by(redacted.removed), "removed": list(redacted.removed)}
-    markdown = redact_text(_markdown(c, meta, timeline, hints)) + _footer(redacted.removed)
-    return Bundle(bundle_name(flow), markdown, report, redacted)
+    # Everything above comes from the redacted copy and its redacted verdict: no second pass, which would also
+    # rewrite the tool's own words. The removal list is ours and goes in last.
+    report = {**report, "sanitized_by": sanitized_by(redacted.removed), "removed": list(redacted.removed)}
+    markdown = _markdown(c, meta, timeline, hints) + _footer(redacted.removed)
+    return Bundle(bundle_name(flow), markdown, report, redacted, har_entry(redacted))
 
 
-def write_bundle(flow: http.HTTPFlow, directory: str | Path) -> Path:
+def write_bundle(flow: http.HTTPFlow, directory: str | Path, *, personal: bool = False) -> Path:
     """Write one flow's bundle under `directory` (created if needed); returns the new bundle directory."""
-    return _write(build_bundle(flow), Path(directory).expanduser())
+    return _write(build_bundle(flow, personal=personal), Path(directory).expanduser())
 
 
-def write_bundles(flows: Sequence[mflow.Flow], directory: str | Path) -> Path:
-    """Write the bundles of the HTTP flows among `flows` into one new directory; returns it."""
-    bundles = [build_bundle(f) for f in flows if isinstance(f, http.HTTPFlow)]
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What `write_bundles` wrote, and the flows it had to leave out (each with one line saying why)."""
+
+    root: Path
+    count: int
+    skipped: tuple[Skipped, ...]
+
+
+def write_bundles(flows: Sequence[mflow.Flow], directory: str | Path, *, personal: bool = False) -> Written:
+    """Write the bundles of the HTTP flows among `flows` into one new directory.
+
+    Each flow is laid out on its own; one that cannot be is skipped with its reason, never the whole export.
+    """
+    key = redact.new_key()  # one export, one tag key: a token has one tag across its flows
+    bundles: list[Bundle] = []
+    skipped: list[Skipped] = []
+    for f in flows:
+        if not isinstance(f, http.HTTPFlow):
+            continue
+        try:
+            bundles.append(build_bundle(f, key=key, personal=personal))
+        except Exception as e:  # one hostile flow must not cost the others
+            skipped.append(Skipped(f.id, f"{type(e).__name__}: {str(e)[:200]}".replace("\n", " ")))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     root = _new_dir(Path(directory).expanduser(), f"{stamp}-evidence-{len(bundles)}-flows")
     rows = []
     for b in bundles:
         path = _write(b, root)
         rows.append((b, path.name))
-    _write_text(root / "flows.har", dump_har(har_from_redacted([b.redacted for b in bundles])))
+    removed_all = [line for b in bundles for line in b.redacted.removed]
+    _write_text(root / "flows.har", dump_har(har_document([b.entry for b in bundles], removed_all, skipped)))
     index = [
         {
             "dir": name,
@@ -115,21 +146,45 @@ def write_bundles(flows: Sequence[mflow.Flow], directory: str | Path) -> Path:
         }
         for b, name in rows
     ]
-    removed = [line for b in bundles for line in b.redacted.removed]
-    _write_text(root / "index.json", json.dumps({"sanitized_by": sanitized_by(removed), "flows": index}, indent=2))
-    _write_text(root / "index.md", redact_text(_index_markdown(index)) + _footer(removed))
-    return root
+    skipped_lines = [str(s) for s in skipped]
+    document = {"sanitized_by": sanitized_by(removed_all), "flows": index, "skipped": skipped_lines}
+    _write_text(root / "index.json", json.dumps(document, indent=2))
+    _write_text(root / "index.md", _index_markdown(index, skipped_lines) + _footer(removed_all))
+    return Written(root, len(bundles), tuple(skipped))
 
 
 # --- writing ---------------------------------------------------------------------------------------------------
 
 
+def bundle_files(bundle: Bundle) -> dict[str, str]:
+    return {
+        "report.md": bundle.markdown,
+        "report.json": json.dumps(bundle.report, indent=2, ensure_ascii=False) + "\n",
+        "flows.har": dump_har(bundle.har),
+    }
+
+
 def _write(bundle: Bundle, parent: Path) -> Path:
-    path = _new_dir(parent, bundle.name)
-    _write_text(path / "report.md", bundle.markdown)
-    _write_text(path / "report.json", json.dumps(bundle.report, indent=2, ensure_ascii=False) + "\n")
-    _write_text(path / "flows.har", dump_har(bundle.har))
-    return path
+    """All of the bundle or nothing: written into a hidden temporary directory, then renamed into place."""
+    return write_dir(parent, bundle.name, bundle_files(bundle))
+
+
+def write_dir(parent: Path, name: str, files: dict[str, str]) -> Path:
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+    try:
+        for filename, text in files.items():
+            _write_text(tmp / filename, text)
+        for n in range(1, 1000):
+            path = parent / (name if n == 1 else f"{name}-{n}")
+            if os.path.lexists(path):  # never replace (rename would replace an empty directory) or follow a link
+                continue
+            os.rename(tmp, path)
+            return path
+        raise FileExistsError(f"no free bundle name for {name} in {parent}")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _new_dir(parent: Path, name: str) -> Path:
@@ -145,8 +200,20 @@ def _new_dir(parent: Path, name: str) -> Path:
 
 
 def _write_text(path: Path, text: str) -> None:
-    with path.open("x", encoding="utf-8") as fp:  # "x": never replace a file
+    # "x": never replace a file. Lone surrogates (header bytes that were not UTF-8) are written as escapes.
+    with path.open("x", encoding="utf-8", errors="backslashreplace") as fp:
         fp.write(text)
+
+
+def tree_size(path: Path) -> int:
+    """Bytes held by the files under `path` (for the evidence size cap)."""
+    total = 0
+    with contextlib.suppress(OSError):
+        for root, _dirs, files in os.walk(path):
+            for name in files:
+                with contextlib.suppress(OSError):
+                    total += os.lstat(os.path.join(root, name)).st_size
+    return total
 
 
 # --- report content --------------------------------------------------------------------------------------------
@@ -372,7 +439,7 @@ def _footer(removed: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _index_markdown(index: list[dict[str, Any]]) -> str:
+def _index_markdown(index: list[dict[str, Any]], skipped: Sequence[str] = ()) -> str:
     out = [
         "# apigw-doctor evidence",
         "",
@@ -387,4 +454,6 @@ def _index_markdown(index: list[dict[str, Any]]) -> str:
         link = f"[{row['dir']}]({row['dir']}/report.md)"
         cells = [_cell(row["status"]), _cell(request), _cell(row["cause"]), _cell(row["title"]), link]
         out.append(f"| {i} | " + " | ".join(cells) + " |")
+    if skipped:
+        out += ["", "Skipped:", ""] + [f"- {_cell(line)}" for line in skipped]
     return "\n".join(out) + "\n"

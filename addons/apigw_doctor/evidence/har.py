@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
-from collections.abc import Mapping, Sequence
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -12,9 +17,13 @@ from mitmproxy import flow as mflow
 from mitmproxy import http, version
 from mitmproxy.addons.savehar import SaveHar
 
-from .redact import METADATA_KEY, Redacted, redact_flow, redact_text, redact_value, sanitized_by
+from .. import safejson
+from ..bounds import MAX_STRING, bound_text
+from . import redact
+from .redact import METADATA_KEY, Redacted, redact_flow, redact_shapes, redact_value, sanitized_by
 
 
+@functools.cache
 def tool_version() -> str:
     try:
         return importlib_metadata.version("apigw-doctor")
@@ -23,7 +32,11 @@ def tool_version() -> str:
 
 
 def verdict_comment(diagnosis: Mapping[str, Any] | None, status: int | None = None) -> str:
-    """One line for a HAR entry: `HTTP 401 token-expired: <title>. <summary>`."""
+    """One line for a HAR entry: `HTTP 401 token-expired: <title>. <summary>`.
+
+    The tool's own words, from a verdict whose wire-derived parts were scrubbed by the engine: not redacted again
+    (redaction would take `secret-hash: SecretHash` for a secret).
+    """
     if not diagnosis:
         return ""
     head = f"HTTP {status} " if status else ""
@@ -36,40 +49,124 @@ def verdict_comment(diagnosis: Mapping[str, Any] | None, status: int | None = No
     else:
         warnings = ", ".join(str(w) for w in diagnosis.get("warnings") or [])
         text = f"{head}passed; warnings: {warnings}" if warnings else f"{head}no failure diagnosed"
-    return redact_text(text)
+    return redact_shapes(bound_text(text, MAX_STRING))
+
+
+def har_entry(r: Redacted, servers_seen: set | None = None) -> dict[str, Any]:
+    """One HAR entry from a redacted copy, proven writable as UTF-8 JSON; raises if this flow cannot be laid out."""
+    entry = SaveHar().flow_entry(r.flow, servers_seen if servers_seen is not None else set())
+    # Belt and braces: a second pass over what savehar laid out (cookies, postData params), with the export's tag
+    # key; idempotent on what is already redacted. The comment is ours and goes in after it.
+    entry = redact_value(entry, r.key)
+    status = r.flow.response.status_code if r.flow.response else None
+    comment = verdict_comment(r.flow.metadata.get(METADATA_KEY), status)
+    if comment:
+        entry["comment"] = comment
+    try:
+        json.dumps(entry, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # header bytes that are not UTF-8: shown as escapes rather than failing the write
+        entry = safejson.clean(entry)
+    return entry
+
+
+def har_document(entries: list[dict[str, Any]], removed: Sequence[str], skipped: Sequence[Skipped] = ()) -> dict:
+    comment = sanitized_by(removed)
+    if skipped:
+        comment += "; " + "; ".join(str(s) for s in skipped)
+    return {
+        "log": {
+            "version": "1.2",
+            "creator": {
+                "name": "apigw-doctor",
+                "version": tool_version(),
+                "comment": f"HAR built by mitmproxy {version.VERSION} savehar from redacted copies",
+            },
+            "pages": [],
+            "entries": entries,
+            "comment": comment,
+        }
+    }
 
 
 def har_from_redacted(redacted: Sequence[Redacted]) -> dict[str, Any]:
     """HAR from already redacted copies (each copy carries only the redacted `apigw_doctor` metadata)."""
-    har = SaveHar().make_har([r.flow for r in redacted])
-    for entry, r in zip(har["log"]["entries"], redacted, strict=True):
-        status = r.flow.response.status_code if r.flow.response else None
-        comment = verdict_comment(r.flow.metadata.get(METADATA_KEY), status)
-        if comment:
-            entry["comment"] = comment
-    removed = [line for r in redacted for line in r.removed]
-    log = har["log"]
-    log["creator"] = {
-        "name": "apigw-doctor",
-        "version": tool_version(),
-        "comment": f"HAR built by mitmproxy {version.VERSION} savehar from redacted copies",
-    }
-    log["comment"] = sanitized_by(removed)
-    # Belt and braces: a second pass over the finished document; idempotent on what is already redacted.
-    return redact_value(har)
+    servers_seen: set = set()
+    entries = [har_entry(r, servers_seen) for r in redacted]
+    return har_document(entries, [line for r in redacted for line in r.removed])
 
 
-def make_har(flows: Sequence[mflow.Flow]) -> dict[str, Any]:
+@dataclass(slots=True)
+class Skipped:
+    """A flow an export left out, and why (one line)."""
+
+    flow_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"flow {self.flow_id[:8]} skipped: {self.reason}"
+
+
+@dataclass(slots=True)
+class Exported:
+    """The flows an export holds, each redacted with its HAR entry, and the flows it had to leave out."""
+
+    redacted: list[Redacted]
+    entries: list[dict[str, Any]]
+    skipped: list[Skipped]
+
+    def har(self) -> dict[str, Any]:
+        return har_document(self.entries, [line for r in self.redacted for line in r.removed], self.skipped)
+
+
+def redact_each(flows: Iterable[mflow.Flow], *, key: bytes | None = None, personal: bool = False) -> Exported:
+    """Redact each HTTP flow on its own: one hostile flow is skipped with its reason, never the whole export."""
+    key = key if key is not None else redact.new_key()
+    out = Exported([], [], [])
+    servers_seen: set = set()
+    for f in flows:
+        if not isinstance(f, http.HTTPFlow):
+            continue
+        try:
+            r = redact_flow(f, key=key, personal=personal)
+            entry = har_entry(r, servers_seen)
+        except Exception as e:  # a flow we cannot lay out must not cost the others
+            out.skipped.append(Skipped(f.id, f"{type(e).__name__}: {bound_text(str(e), 200, one_line=True)}"))
+            continue
+        out.redacted.append(r)
+        out.entries.append(entry)
+    return out
+
+
+def make_har(flows: Sequence[mflow.Flow], *, personal: bool = False) -> dict[str, Any]:
     """A redacted HAR 1.2 document of the HTTP flows among `flows` (others are skipped, as savehar does)."""
-    return har_from_redacted([redact_flow(f) for f in flows if isinstance(f, http.HTTPFlow)])
+    return redact_each(flows, personal=personal).har()
 
 
 def dump_har(har: Mapping[str, Any]) -> str:
     return json.dumps(har, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_har(flows: Sequence[mflow.Flow], path: str | Path) -> Path:
-    """Write a redacted HAR to `path` (replacing it, like mitmproxy's `save.har`); returns the path."""
+def write_har(flows: Sequence[mflow.Flow], path: str | Path, *, personal: bool = False) -> tuple[Path, list[Skipped]]:
+    """Write a redacted HAR to `path` (replacing it, like mitmproxy's `save.har`); returns the path and the flows
+    that had to be left out."""
     target = Path(path).expanduser()
-    target.write_text(dump_har(make_har(flows)), encoding="utf-8")
-    return target
+    exported = redact_each(flows, personal=personal)
+    write_atomically(target, dump_har(exported.har()))
+    return target, exported.skipped
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write to a new temporary file beside `target`, then rename it over `target`.
+
+    A failure (a full disk) leaves the old file as it was, never a half-written one; and a symlink planted at the
+    target is replaced, not followed (rename replaces the link itself).
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            fp.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

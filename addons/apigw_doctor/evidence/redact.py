@@ -6,31 +6,46 @@ prefixes, and the raw shape of a damaged Authorization header (quotes, spaces, a
 Removed: JWT signatures (replaced by `REDACTED-SIG-<fp>`), JWEs and opaque tokens, passwords, SECRET_HASH, client
 secrets, Basic credentials, cookie values, SigV4 signatures and security tokens, OAuth codes, Cognito sessions.
 
-`<fp>` is the first 10 hex digits of sha256 of the removed part, the engine's `tokens.fingerprint`: the same token
-gets the same tag everywhere, so requests can be matched without the token.
+Only high-entropy values (signatures, tokens, keys, cookie values) get a tag: `<fp>` is the first 10 hex digits of
+an HMAC-SHA256 of the removed part under a random key made for each export, so within one bundle the same token
+gets the same tag everywhere, and a tag cannot be looked up or matched across tickets. Low-entropy secrets
+(passwords, client secrets, SECRET_HASH, one-time codes) become a plain `REDACTED`: nothing derived from them, which
+could confirm a guess, is written. With `personal=True`, the personal claims (`PERSONAL_CLAIMS`) of every token
+become `REDACTED` as well.
+
+Every pattern here runs on untrusted text, so each is linear: runs are found with single character classes, and
+repetitions around them are bounded.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, unquote, unquote_plus
 
 from mitmproxy import http
 
+from ..bounds import levels
 from ..model import METADATA_KEY
 from ..tokens import fingerprint
 
-REDACTION_VERSION = 1
+REDACTION_VERSION = 2
 SANITIZED_BY = (
     f"sanitized-by: apigw-doctor redact v{REDACTION_VERSION} "
-    "(JWT signatures -> REDACTED-SIG-<sha256 prefix>; JWEs, opaque tokens, passwords, secrets, cookie values, "
-    "SigV4 signatures and security tokens removed; API keys and access key ids cut to 4 chars)"
+    "(JWT signatures -> REDACTED-SIG-<keyed hash, this export only>; JWEs, opaque tokens, passwords, secrets, "
+    "cookie values, SigV4 signatures and security tokens removed; API keys and access key ids cut to 4 chars)"
 )
+PERSONAL_CLAIMS = frozenset({"email", "phone_number", "cognito:username", "name"})
+PLAIN = "REDACTED"  # what a low-entropy secret becomes: no tag, so nothing to confirm a guess against
+_MAX_JSON_LEVELS = 64  # deeper bodies are scrubbed as text (no recursion over them)
+_GLUED_TRIES = 16  # candidate starts of a JSON object glued to the end of a segment
 
 Context = Literal["json", "form", "query"]
 
@@ -41,12 +56,14 @@ class Redacted:
 
     flow: http.HTTPFlow
     removed: list[str] = field(default_factory=list)
+    key: bytes = b""  # the export's tag key, for later passes over the same export
 
 
-# Dotted runs of base64url: where JWS (3 segments) and JWE (5 segments) live. Each run is read segment by segment
-# (`_Scrubber.tokens`), so tokens glued to text or to each other are still found.
-_DOTTED_RE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)+")
-_LOOKS_LIKE_JWT = re.compile(r"e[wy][A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.")
+# Runs of base64url and dots: where JWS (3 segments) and JWE (5 segments) live. One character class, so finding them
+# is linear; each run with a dot is read segment by segment (`_Scrubber.tokens`), so tokens glued to text or to each
+# other are still found.
+_RUN_RE = re.compile(r"[A-Za-z0-9_.-]+")
+_LOOKS_LIKE_JWT = re.compile(r"e[wy][A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.")  # only ever `.match`ed (anchored)
 _JSON_START = re.compile(r"e[wy]")  # base64url of `{"`, `{ `, `{\n`, `{\r`, `{\t`
 _BEARER_RE = re.compile(r"(?i)\b(bearer)([\s:]+)([\"']?)(?!bearer\b)([A-Za-z0-9._~+/=-]+)")
 _BASIC_RE = re.compile(r"(?i)\b(basic)(\s+)([A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])")
@@ -54,8 +71,15 @@ _SIGNATURE_RE = re.compile(r"(?i)\b((?:x-amz-)?signature\s*=\s*)([0-9a-f]{16,})\
 _ACCESS_KEY_RE = re.compile(r"\b(A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA))[A-Z0-9]{12,124}\b")
 # `"key": "value"`, `key=value`, `key: value`; the key is classified by `_classify` before anything is replaced.
 _KEY_VALUE_RE = re.compile(
-    r"(?<![A-Za-z0-9_.+/-])(?P<key>[A-Za-z][A-Za-z0-9_.-]{1,63})(?P<kq>[\"']?)(?P<sep>\s*[:=]\s*)(?P<vq>[\"']?)(?P<val>[^\s\"'&,;}<>]+)"
+    r"(?<![A-Za-z0-9_.+/-])(?P<key>[A-Za-z][A-Za-z0-9_.-]{1,63})(?P<kq>[\"']?)(?P<sep>[ \t]{0,8}[:=][ \t]{0,8})"
+    r"(?P<vq>[\"']?)(?P<val>[^\s\"'&,;{}\[\]<>][^\s\"'&,;}<>]*)"
 )
+# A secret in `name=value` text runs to the next `&` or line end, spaces included (`password=correct horse`).
+_SECRET_ASSIGN_RE = re.compile(
+    r"(?i)(?<![A-Za-z0-9_])(?P<key>[A-Za-z0-9_.-]{0,32}(?:password|passwd|secret)[A-Za-z0-9_.-]{0,32}=)(?P<val>[^&\r\n\"]+)"
+)
+_BOUNDARY_RE = re.compile(r'(?i)boundary="?([^";,\s]{1,200})"?')
+_PART_NAME_RE = re.compile(r'(?i)content-disposition:[^\r\n]{0,300}?\bname="([^"\r\n]{0,200})"')
 _PLACEHOLDER_RE = re.compile(
     r"(?i)^(?:undefined|null|none|nil|nan|true|false|bearer|basic|token|jwt|id_?token|access_?token|"
     r"\[object object\]|\$\{.*\}|\{\{.*\}\}|<.*>|%.*%|\$[A-Za-z_]\w*|"
@@ -121,11 +145,37 @@ def _json_start(segment: str) -> int | None:
     """Where a base64url JSON object begins in `segment` (0: the whole of it), or None."""
     if isinstance(_b64url_json(segment), dict):
         return 0
-    # A glued object is a JWT header or claims, a few KiB at most: looking further back only costs time.
-    for m in _JSON_START.finditer(segment, max(1, len(segment) - 16384)):
+    # A glued object is a JWT header or claims, a few KiB at most: looking further back only costs time, and a few
+    # candidate starts are enough (each costs a decode of the rest of the segment).
+    for tries, m in enumerate(_JSON_START.finditer(segment, max(1, len(segment) - 16384))):
+        if tries >= _GLUED_TRIES:
+            break
         if len(segment) - m.start() >= 6 and isinstance(_b64url_json(segment[m.start() :]), dict):
             return m.start()
     return None
+
+
+def looks_like_jwt(value: str) -> bool:
+    """A JWT-shaped run anywhere in `value` (`e[wy]` + 4 characters, a segment, a dot), found in linear time."""
+    if "ey" not in value and "ew" not in value:
+        return False
+    for run in _RUN_RE.findall(value):
+        segments = run.split(".")
+        for seg in segments[:-2]:
+            starts = [i for i in (seg.find("ey"), seg.find("ew")) if i >= 0]
+            if starts and len(seg) - min(starts) >= 6:
+                return True
+    return False
+
+
+def new_key() -> bytes:
+    """A fresh tag key for one export."""
+    return secrets.token_bytes(16)
+
+
+def tag(key: bytes, value: str) -> str:
+    """The tag of `value` under an export's key: 10 hex digits of HMAC-SHA256."""
+    return hmac.new(key, value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:10]
 
 
 def _norm(key: str) -> str:
@@ -196,8 +246,20 @@ def _token_like(value: str) -> bool:
 class _Scrubber:
     """Applies the rules and records each removal as `<where>: <what>`."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: bytes | None = None, personal: bool = False) -> None:
         self.removed: list[str] = []
+        self.key = key if key is not None else new_key()
+        self.personal = personal
+        self.tags: dict[str, str] = {}  # the engine's unkeyed token fingerprint -> this export's tag
+
+    def tag(self, value: str) -> str:
+        """The keyed tag of a high-entropy value; equal within this export only."""
+        return tag(self.key, value)
+
+    def signature_tag(self, signature: str) -> str:
+        tag = self.tag(signature)
+        self.tags[fingerprint(signature)] = tag
+        return tag
 
     def note(self, where: str, what: str) -> None:
         line = f"{where}: {what}" if where else what
@@ -206,7 +268,11 @@ class _Scrubber:
 
     def opaque(self, value: str, where: str, what: str = "opaque credential removed") -> str:
         self.note(where, what)
-        return f"REDACTED-{fingerprint(value)}"
+        return f"REDACTED-{self.tag(value)}"
+
+    def plain(self, where: str, what: str = "secret removed") -> str:
+        self.note(where, what)
+        return PLAIN
 
     # --- free text -------------------------------------------------------------------------------------------
 
@@ -218,13 +284,34 @@ class _Scrubber:
         out = _ACCESS_KEY_RE.sub(lambda m: self._access_key(m.group(0), where), out)
         out = _BEARER_RE.sub(lambda m: self._bearer_text(m, where), out)
         out = _BASIC_RE.sub(lambda m: self._basic_text(m, where), out)
+        if "=" in out:
+            out = _SECRET_ASSIGN_RE.sub(lambda m: self._secret_assign(m, where), out)
         return _KEY_VALUE_RE.sub(lambda m: self._key_value(m, where), out)
+
+    def shapes(self, value: str, where: str) -> str:
+        """Only what has a secret's shape (JWTs, a long opaque Bearer value): never rewrites a word of prose."""
+        if not value:
+            return value
+        out = self.tokens(value, where)
+        return _BEARER_RE.sub(lambda m: self._bearer_text(m, where), out) if "earer" in out else out
+
+    def _secret_assign(self, m: re.Match[str], where: str) -> str:
+        value = m.group("val")
+        if _already_redacted(value) or _STRICT_PLACEHOLDER_RE.match(value) or value.strip().lower() in _PROSE_WORDS:
+            return m.group(0)
+        return m.group("key") + self.plain(f"{where} {m.group('key')[:-1]}".strip())
 
     def tokens(self, text: str, where: str) -> str:
         """Every JWS loses its signature and every JWE goes, wherever they sit in `text`."""
         if "ey" not in text and "ew" not in text:
             return text
-        return _DOTTED_RE.sub(lambda m: self._chain(m.group(0), where), text)
+        return _RUN_RE.sub(lambda m: self._run(m.group(0), where), text)
+
+    def _run(self, run: str, where: str) -> str:
+        body = run.lstrip(".")
+        if "." not in body:
+            return run
+        return run[: len(run) - len(body)] + self._chain(body, where)
 
     def _chain(self, chain: str, where: str) -> str:
         """Segment by segment. JSON objects (headers, claims) stay; the segment after a JWT header is the payload
@@ -258,7 +345,7 @@ class _Scrubber:
                 if cut:
                     parts[-1] = parts[-1][:cut]
                 self.note(where, "JWE removed")
-                emit(f"REDACTED-JWE-{fingerprint('.'.join(parts))}")
+                emit(f"REDACTED-JWE-{self.signature_tag('.'.join(parts))}")
                 after = ""
                 if cut:
                     segs[i + 4] = segs[i + 4][cut:]
@@ -267,8 +354,8 @@ class _Scrubber:
                     i, glued = i + 5, False
                 continue
             if isinstance(obj, dict):
-                emit(seg)
                 is_header = after != "header" and ("alg" in obj or "typ" in obj or "kid" in obj)
+                emit(self._personal_segment(seg, obj, where) if not is_header else seg)
                 after = "header" if is_header else "claims"
             elif after == "header" and i + 1 < len(segs):
                 emit(seg)  # a payload we cannot read: evidence for `not-a-jwt`, and no secret
@@ -278,7 +365,7 @@ class _Scrubber:
                 head = seg[:cut] if cut else seg
                 if after and head:
                     self.note(where, "JWT signature removed")
-                    emit(f"REDACTED-SIG-{fingerprint(head)}")
+                    emit(f"REDACTED-SIG-{self.signature_tag(head)}")
                 else:
                     emit(head)  # ordinary text, or the empty signature of `alg: none`
                 if cut:
@@ -289,17 +376,30 @@ class _Scrubber:
             i, glued = i + 1, False
         return ".".join(out)
 
+    def _personal_segment(self, seg: str, claims: dict, where: str) -> str:
+        """With `personal`, a claims segment with personal claims is written again with them as `REDACTED`."""
+        if not self.personal or not PERSONAL_CLAIMS & claims.keys():
+            return seg
+        self.note(where, "personal claims removed")
+        cleaned = self.claims(claims)
+        return base64.urlsafe_b64encode(json.dumps(cleaned, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+    def claims(self, claims: dict) -> dict:
+        if not self.personal:
+            return claims
+        return {k: (PLAIN if k in PERSONAL_CLAIMS else v) for k, v in claims.items()}
+
     def _sub(self, m: re.Match[str], group: int, where: str, what: str) -> str:
         value = m.group(group)
         self.note(where, what)
         start, end = m.span(group)
         base = m.start(0)
         whole = m.group(0)
-        return whole[: start - base] + f"REDACTED-{fingerprint(value)}" + whole[end - base :]
+        return whole[: start - base] + f"REDACTED-{self.tag(value)}" + whole[end - base :]
 
     def _access_key(self, key: str, where: str) -> str:
         self.note(where, "access key id cut to 4 chars")
-        return f"{key[:4]}-REDACTED-{fingerprint(key)}"
+        return f"{key[:4]}-REDACTED-{self.tag(key)}"
 
     def _bearer_text(self, m: re.Match[str], where: str) -> str:
         token = m.group(4)
@@ -324,7 +424,7 @@ class _Scrubber:
         except (binascii.Error, ValueError):
             user = ""
         kept = f" (user {user})" if re.fullmatch(r"[\w.@+-]{1,128}", user) else ""
-        return f"REDACTED-{fingerprint(credentials)}{kept}"
+        return f"{PLAIN}{kept}"  # it holds a password or client secret: nothing derived from it
 
     def _key_value(self, m: re.Match[str], where: str) -> str:
         value = m.group("val")
@@ -362,13 +462,13 @@ class _Scrubber:
             return value if _is_placeholder(value) else self.credential(value, where)
         if _STRICT_PLACEHOLDER_RE.match(value):  # a password can look like anything but these
             return value
-        return self.opaque(value, where, "secret removed")
+        return self.plain(where)
 
     def api_key(self, value: str, where: str) -> str:
         if _is_placeholder(value) or _already_redacted(value):
             return value
         self.note(where, "API key cut to 4 chars")
-        return f"{value[:4]}...REDACTED-{fingerprint(value)}"
+        return f"{value[:4]}...REDACTED-{self.tag(value)}"
 
     def sigv4_credential(self, value: str, where: str) -> str:
         """`AKID/20240101/eu-west-1/execute-api/aws4_request`: the key id is cut, the scope kept."""
@@ -426,13 +526,16 @@ class _Scrubber:
             name, eq, val = part.partition("=")
             if eq:
                 parts[i] = f"{name}={self._cookie_value(val, f'{where}[{name.strip()}]')}"
+            elif part.strip():  # a cookie with no name: the whole part is its value
+                lead = part[: len(part) - len(part.lstrip())]
+                parts[i] = lead + self._cookie_value(part.strip(), f"{where}[]")
         return ";".join(parts)
 
     def set_cookie(self, value: str, where: str) -> str:
         first, sep, attrs = value.partition(";")
         name, eq, val = first.partition("=")
         if not eq:
-            return value
+            return f"{self._cookie_value(first, f'{where}[]')}{sep}{attrs}" if first.strip() else value
         return f"{name}={self._cookie_value(val, f'{where}[{name.strip()}]')}{sep}{attrs}"
 
     def _cookie_value(self, value: str, where: str) -> str:
@@ -490,7 +593,7 @@ class _Scrubber:
             return self.api_key(value.strip(), where)
         if kind in {"authorization", "token", "secret"} or any(w in low for w in _SENSITIVE_HEADER_WORDS):
             return self.credential(value, where)
-        if _LOOKS_LIKE_JWT.search(value) or re.search(r"(?i)^\s*[\"']?\s*(bearer|basic|aws4-hmac-sha256)\b", value):
+        if looks_like_jwt(value) or re.match(r"(?i)[ \t]{0,8}[\"']?[ \t]{0,8}(bearer|basic|aws4-hmac-sha256)\b", value):
             return self.credential(value, where)
         return self.text(value, where)
 
@@ -505,27 +608,38 @@ class _Scrubber:
 
     # --- bodies --------------------------------------------------------------------------------------------
 
-    def json_value(self, obj: Any, where: str, key: str | None = None) -> Any:
+    def json_value(self, obj: Any, where: str, key: str | None = None, kind: str | None = None) -> Any:
+        """`kind`: the secret kind a secret-named key above this value gave it (`{"password": {"value": ...}}`)."""
         if isinstance(obj, dict) and key is not None and _norm(key) == "logins":
             # Identity pools: provider name -> that provider's token (a Facebook or Amazon token is opaque).
             return {k: self.json_value(v, f"{where}.{k}", "token") for k, v in obj.items()}
+        if kind is None and key is not None and isinstance(obj, dict | list) and _classify(key, "json") == "secret":
+            kind = "secret"  # everything under a secret-named key is the secret
         if isinstance(obj, dict):
-            return {k: self.json_value(v, f"{where}.{k}", str(k)) for k, v in obj.items()}
+            return {k: self.json_value(v, f"{where}.{k}", str(k), kind) for k, v in obj.items()}
         if isinstance(obj, list):
-            return [self.json_value(v, f"{where}[{i}]", key) for i, v in enumerate(obj)]
+            return [self.json_value(v, f"{where}[{i}]", key, kind) for i, v in enumerate(obj)]
         if isinstance(obj, str):
+            if kind is not None:
+                return self.field_value(kind, obj, where)
             return self.field(key, obj, where, "json") if key is not None else self.text(obj, where)
-        if isinstance(obj, int | float) and not isinstance(obj, bool) and key and _classify(key, "json") == "secret":
-            return self.opaque(str(obj), where, "secret removed")  # a numeric OTP or PIN
+        secret = kind == "secret" or (key is not None and _classify(key, "json") == "secret")
+        if isinstance(obj, int | float) and not isinstance(obj, bool) and secret:
+            return self.plain(where)  # a numeric OTP or PIN
         return obj
 
-    def body_text(self, text: str, content_type: str, where: str) -> str:
+    def body_text(self, text: str, content_type_header: str, where: str) -> str:
+        content_type = content_type_header.lower()
         stripped = text.lstrip()
+        if "multipart/form-data" in content_type and (boundary := _BOUNDARY_RE.search(content_type_header)):
+            return self.multipart(text, boundary.group(1), where)
         if "json" in content_type or stripped[:1] in {"{", "["}:
             try:
                 parsed = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 parsed = None
+            if isinstance(parsed, dict | list) and levels(parsed) > _MAX_JSON_LEVELS:
+                parsed = None  # absurdly deep: scrubbed as text below, never walked
             if isinstance(parsed, dict | list):
                 new = self.json_value(parsed, where)
                 if new == parsed:
@@ -536,6 +650,23 @@ class _Scrubber:
         if "x-www-form-urlencoded" in content_type:
             return self.query(text, where, "form")
         return self.text(text, where)
+
+    def multipart(self, text: str, boundary: str, where: str) -> str:
+        """`multipart/form-data`: each part's value judged by its field name, like a form field."""
+        delimiter = f"--{boundary}"
+        parts = text.split(delimiter)
+        for i, part in enumerate(parts):
+            head, sep, value = part.partition("\r\n\r\n")
+            if not sep:
+                head, sep, value = part.partition("\n\n")
+            name = _PART_NAME_RE.search(head) if sep else None
+            if name is None:
+                parts[i] = self.text(part, where) if i else part
+                continue
+            core = value.rstrip("\r\n")
+            new = self.field(name.group(1), core, f"{where}.{name.group(1)}", "form")
+            parts[i] = head + sep + new + value[len(core) :]
+        return delimiter.join(parts)
 
     def message(self, message: http.Message, where: str) -> None:
         self.headers(message.headers, f"{where}.header")
@@ -554,17 +685,21 @@ class _Scrubber:
         if not content:
             return
         text = content.decode("utf-8", "surrogateescape")
-        new = self.body_text(text, message.headers.get("content-type", "").lower(), f"{where}.body")
+        new = self.body_text(text, message.headers.get("content-type", ""), f"{where}.body")
         if new != text:
             message.content = new.encode("utf-8", "surrogateescape")
 
 
-def redact_flow(flow: http.HTTPFlow) -> Redacted:
-    """A redacted copy of `flow`; the original is never touched."""
+def redact_flow(flow: http.HTTPFlow, *, key: bytes | None = None, personal: bool = False) -> Redacted:
+    """A redacted copy of `flow`; the original is never touched.
+
+    `key`: the export's tag key (a new random one when None); flows exported together share it, so one token gets
+    one tag across them. `personal`: also remove the personal claims of tokens (PERSONAL_CLAIMS).
+    """
     if not isinstance(flow, http.HTTPFlow):
         raise TypeError(f"expected an HTTPFlow, got {type(flow).__name__}")
     copy = flow.copy()
-    s = _Scrubber()
+    s = _Scrubber(key, personal)
     request = copy.request
     path, q, query = request.path.partition("?")
     request.path = s.text(path, "request.path") + q + s.query(query, "request.query")
@@ -579,21 +714,77 @@ def redact_flow(flow: http.HTTPFlow) -> Redacted:
                 msg.content = new.encode("utf-8", "surrogateescape")
     if copy.error is not None:
         copy.error.msg = s.text(copy.error.msg, "error")
-    if copy.comment:
-        copy.comment = s.text(copy.comment, "comment")
     meta = flow.metadata.get(METADATA_KEY)
-    copy.metadata = {METADATA_KEY: redact_value(meta)} if meta is not None else {}
-    return Redacted(copy, s.removed)
+    if copy.comment:
+        copy.comment = _redact_comment(s, copy.comment, meta)
+    copy.metadata = {METADATA_KEY: _redact_metadata(s, meta)} if meta is not None else {}
+    return Redacted(copy, s.removed, s.key)
 
 
-def redact_text(text: str) -> str:
+# Fields of the verdict that are the tool's own text (the catalogue's words, filled with ids it checked):
+# redaction never touches them, so a `cognito-secret-hash` verdict keeps its words.
+_TOOL_FIELDS = frozenset({"cause", "confidence", "title", "summary", "fix", "warnings", "target"})
+
+
+def _redact_metadata(s: _Scrubber, meta: Any) -> Any:
+    if not isinstance(meta, dict):
+        return s.json_value(meta, "metadata")
+    out: dict[str, Any] = {}
+    for name, value in meta.items():
+        if name in _TOOL_FIELDS:
+            out[name] = _shapes_only(s, value, f"metadata.{name}")
+        elif name == "token" and isinstance(value, dict):
+            out[name] = _redact_token_summary(s, value)
+        else:
+            out[name] = s.json_value(value, f"metadata.{name}", name)
+    return out
+
+
+def _shapes_only(s: _Scrubber, value: Any, where: str) -> Any:
+    if isinstance(value, str):
+        return s.shapes(value, where)
+    if isinstance(value, list):
+        return [_shapes_only(s, v, where) for v in value]
+    if isinstance(value, dict):
+        return {k: _shapes_only(s, v, where) for k, v in value.items()}
+    return value
+
+
+def redact_shapes(text: str, key: bytes | None = None) -> str:
+    """The tool's own text: only secret shapes (a JWT, a Bearer value) go; its words stay as written."""
+    return _Scrubber(key).shapes(text, "")
+
+
+def _redact_token_summary(s: _Scrubber, token: dict[str, Any]) -> dict[str, Any]:
+    """Header and claims stay (personal claims go when asked); the engine's fingerprint becomes this export's tag."""
+    out = {k: s.json_value(v, f"metadata.token.{k}", k) for k, v in token.items() if k != "fingerprint"}
+    if isinstance(out.get("claims"), dict):
+        out["claims"] = s.claims(out["claims"])
+    tag = s.tags.get(str(token.get("fingerprint")))
+    if tag is not None:
+        out["fingerprint"] = tag
+    return out
+
+
+def _redact_comment(s: _Scrubber, comment: str, meta: Any) -> str:
+    """Someone else's part of the comment is scrubbed; the verdict text the addon wrote is the tool's own."""
+    ours = meta.get("title") if isinstance(meta, dict) else None
+    cause = meta.get("cause") if isinstance(meta, dict) else None
+    head = f"{cause} (" if cause else None
+    index = comment.find(head) if head and ours else -1
+    if index < 0:
+        return s.text(comment, "comment")
+    return s.text(comment[:index], "comment") + s.shapes(comment[index:], "comment")
+
+
+def redact_text(text: str, key: bytes | None = None) -> str:
     """Strip JWT signatures and anything shaped like a secret from a log line, comment or message."""
-    return _Scrubber().text(text)
+    return _Scrubber(key).text(text)
 
 
-def redact_value(obj: Any) -> Any:
+def redact_value(obj: Any, key: bytes | None = None) -> Any:
     """A JSON-like value (the metadata dict, a parsed body) with every secret-bearing member redacted."""
-    return _Scrubber().json_value(obj, "")
+    return _Scrubber(key).json_value(obj, "")
 
 
 def sanitized_by(removed: list[str] | tuple[str, ...] = ()) -> str:
