@@ -131,10 +131,10 @@ def refine_signal(
         return _not_found(signal, match, target, credential, method), evidence
     if signal.cause == "api-key-rejected" and route is not None and route.api_key_required is not None:
         return _api_key(signal, match, target, credential), evidence
-    if signal.fallback == "missing-scope" and route is not None and route.auth == "jwt" and route.scopes:
-        # HTTP API 403 to a JWT: the route's scopes are known, so an unmet scope is no longer a guess.
-        if token is not None and not set(token.scopes) & set(route.scopes):
-            return replace(signal, confidence="high" if match.bound else "medium"), evidence
+    # HTTP API 403 to a JWT: with the route's scopes known, an unmet scope is no longer a guess.
+    wanted = set(route.scopes) if route is not None and route.auth == "jwt" else set()
+    if signal.fallback == "missing-scope" and wanted and token is not None and not set(token.scopes) & wanted:
+        return replace(signal, confidence="high" if match.bound else "medium"), evidence
     if route is not None and route.auth == "none" and reply.status == 401:
         evidence.append(
             f"the definition ({where(match)}) has no authorizer on {route.key}, yet the gateway answered "

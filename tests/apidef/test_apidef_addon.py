@@ -54,9 +54,8 @@ def test_a_bad_definition_stops_start_up_with_one_line(tmp_path, content, expect
     path = tmp_path / "api.spec"
     path.write_text(content)
     addon = ApiGwDoctor()
-    with taddons.context(addon) as tctx:
-        with pytest.raises(exceptions.OptionsError) as caught:
-            tctx.configure(addon, apigw_api_spec=[str(path)])
+    with taddons.context(addon) as tctx, pytest.raises(exceptions.OptionsError) as caught:
+        tctx.configure(addon, apigw_api_spec=[str(path)])
     message = str(caught.value)
     assert message.startswith(f"apigw_api_spec: {path}: ") and expected in message and "\n" not in message
     assert "Traceback" not in message
