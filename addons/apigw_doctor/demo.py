@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .sandbox.app import Sandbox
     from .sandbox.scenarios import Scenario, ScenarioResult
 
-# One scenario per common cause and several successes (all 61 of the sandbox's would make a long table). Each
+# One scenario per common cause and several successes (all of the sandbox's would make a long table). Each
 # API's successes come first, as in real use: the engine also learns what a working call sends (DESIGN.md).
 DEMO_SCENARIOS: tuple[str, ...] = (
     # REST API, Cognito authorizer
@@ -68,6 +68,12 @@ DEMO_SCENARIOS: tuple[str, ...] = (
     "cognito-secret-hash",
     "oauth-wrong-content-type",
     "oauth-invalid-client",
+    "cognito-auth-flow-not-enabled",
+    # Cognito identity pool (the Amplify chain: user pool ID token -> identity pool -> AWS credentials)
+    "ok-identity-get-id",
+    "identity-pool-provider-mismatch",
+    "identity-pool-unauth-disabled",
+    "identity-pool-config",
 )
 
 INSTALL_HINT = "the demo needs httpx: pip install 'apigw-doctor[demo]'"
@@ -244,7 +250,7 @@ def run_demo(
     out = out or sys.stdout
     stdout = Console(file=out, soft_wrap=True)
     if not stdout.is_terminal:
-        stdout = Console(file=out, width=130, soft_wrap=True)
+        stdout = Console(file=out, width=140, soft_wrap=True)
     stderr = Console(file=err or sys.stderr, soft_wrap=True)
     info = stderr if as_json else stdout
     workdir = workdir or Path(tempfile.mkdtemp(prefix="apigw-doctor-demo-"))

@@ -31,6 +31,8 @@ GATEWAY_DECIDED = {
     "oauth-wrong-content-type", "oauth-invalid-client", "oauth-invalid-grant", "oauth-unauthorized-client",
     "oauth-invalid-request", "oauth-unsupported-grant-type", "oauth-redirect-mismatch", "cognito-bad-credentials",
     "cognito-secret-hash", "cognito-token-expired", "cognito-token-revoked", "cognito-missing-scope",
+    "cognito-auth-flow-not-enabled", "identity-pool-provider-mismatch", "identity-pool-token-rejected",
+    "identity-pool-unauth-disabled", "identity-pool-config",
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from ..launch import SANDBOX_SCRIPT
 from .app import Sandbox
-from .config import SANDBOX_API_KEY, SANDBOX_CREDENTIALS
+from .config import IDENTITY_POOL_ID, SANDBOX_API_KEY, SANDBOX_CREDENTIALS
 from .issuer import DEFAULT_PASSWORD, DEFAULT_USER, M2M_CLIENT_ID, SERVER_CLIENT_ID, WEB_CLIENT_ID
 
 
@@ -28,6 +28,7 @@ def usage(sb: Sandbox) -> str:
         f"user pool   {pool.pool_id}  issuer {pool.issuer}",
         f"app clients web={WEB_CLIENT_ID}  server={SERVER_CLIENT_ID} (secret)  m2m={M2M_CLIENT_ID} (secret)",
         f"user        {DEFAULT_USER} / {DEFAULT_PASSWORD}",
+        f"identity pool {IDENTITY_POOL_ID} (Logins key {pool.issuer.removeprefix('https://')})",
         f"IAM key     {SANDBOX_CREDENTIALS.access_key_id} (us-east-1)    API key {SANDBOX_API_KEY}",
         "",
         "direct, with curl:",

@@ -21,6 +21,7 @@ Handled = tuple[Reply, Refusal | None]
 
 _FORM = "application/x-www-form-urlencoded"
 _TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+_AUTH_FLOWS = frozenset({"USER_PASSWORD_AUTH", "USER_SRP_AUTH", "REFRESH_TOKEN_AUTH", "CUSTOM_AUTH", "USER_AUTH"})
 _WELL_KNOWN = re.compile(r"^/([a-z]{2}-[a-z]+-\d_[A-Za-z0-9]+)/\.well-known/(jwks\.json|openid-configuration)$")
 
 
@@ -189,6 +190,12 @@ def _initiate_auth(body: dict[str, Any], cfg: GatewayConfig, now: float) -> Hand
     pool, client = found
     params = body.get("AuthParameters") or {}
     flow = body.get("AuthFlow")
+    enabled = "REFRESH_TOKEN_AUTH" if flow == "REFRESH_TOKEN" else flow
+    if enabled in _AUTH_FLOWS and enabled not in client.auth_flows:
+        # "<FLOW> flow not enabled for this client" (github.com/syl20lego/insomnia-plugin-aws-cognito-token/issues/15,
+        # github.com/serverless/serverless/issues/7592).
+        text = f"{flow} flow not enabled for this client"
+        return _idp_refusal(now, "InvalidParameterException", text, "cognito-auth-flow-not-enabled", "auth-flow")
     if flow == "USER_PASSWORD_AUTH":
         username = str(params.get("USERNAME", ""))
         if not _secret_ok(client, params, [username]):

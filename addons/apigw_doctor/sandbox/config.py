@@ -19,6 +19,9 @@ HTTP_API_ID = "xyz987hgfe"
 SPA_HTTP_API_ID = "spa789cors"
 FUNCTION_URL_ID = "abcdefghijklmnopqrstuvwxyz012345"
 COGNITO_DOMAIN_PREFIX = "sandbox"
+# Identity pool ids are `<region>:<uuid>`; these keep that shape and stay readable.
+IDENTITY_POOL_ID = "us-east-1:5a4db0c0-1d3e-4b5f-8a9c-000000000001"
+MISCONFIGURED_IDENTITY_POOL_ID = "us-east-1:5a4db0c0-1d3e-4b5f-8a9c-000000000002"  # roles do not trust it
 
 # Documentation-style keys (the AWS docs' example key id); they open nothing outside the sandbox.
 SANDBOX_CREDENTIALS = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
@@ -91,12 +94,32 @@ class CognitoDomain:
         return f"{self.prefix}.auth.{self.region}.amazoncognito.com"
 
 
+@dataclass(frozen=True, slots=True)
+class IdentityPool:
+    """A Cognito identity pool: its authentication providers (user pool issuer -> app client ids) and settings."""
+
+    pool_id: str  # "<region>:<uuid>"
+    providers: tuple[tuple[str, tuple[str, ...]], ...]  # (provider name, accepted app client ids)
+    allow_unauthenticated: bool = False
+    roles_trusted: bool = True  # False: the roles' trust policy does not trust this pool (role misconfiguration)
+
+    @property
+    def region(self) -> str:
+        return self.pool_id.split(":", 1)[0]
+
+    @property
+    def host(self) -> str:
+        return f"cognito-identity.{self.region}.amazonaws.com"
+
+
 @dataclass
 class GatewayConfig:
     rest_apis: list[RestApi] = field(default_factory=list)
     http_apis: list[HttpApi] = field(default_factory=list)
     function_urls: list[FunctionUrl] = field(default_factory=list)
     cognito_domains: list[CognitoDomain] = field(default_factory=list)
+    identity_pools: list[IdentityPool] = field(default_factory=list)
+    identities: dict[str, tuple[str, str]] = field(default_factory=dict)  # IdentityId -> (identity pool, login sub)
     pools: dict[str, Pool] = field(default_factory=dict)  # pools whose Cognito endpoints the sandbox serves
     idp_regions: tuple[str, ...] = ("us-east-1",)  # serve cognito-idp.<region>.amazonaws.com for these
     keyring: KeyRing = field(default_factory=KeyRing)  # issuer -> JWKS, for every authorizer
@@ -108,6 +131,7 @@ class GatewayConfig:
     def hosts(self) -> list[str]:
         names = [a.host for a in self.rest_apis] + [a.host for a in self.http_apis]
         names += [f.host for f in self.function_urls] + [d.host for d in self.cognito_domains]
+        names += sorted({p.host for p in self.identity_pools})
         return names + [f"cognito-idp.{r}.amazonaws.com" for r in self.idp_regions]
 
 
@@ -129,6 +153,7 @@ def default_config(issuer: Issuer, *, clock_offset: float = 0.0) -> GatewayConfi
     for p in issuer.pools.values():
         keyring.add(p.issuer, p.jwks)
     routes = default_rest_routes()
+    providers = ((pool.issuer.removeprefix("https://"), (WEB_CLIENT_ID,)),)
     return GatewayConfig(
         rest_apis=[
             RestApi(REST_API_ID, routes, issuers=(pool.issuer,)),
@@ -150,6 +175,10 @@ def default_config(issuer: Issuer, *, clock_offset: float = 0.0) -> GatewayConfi
         ],
         function_urls=[FunctionUrl(FUNCTION_URL_ID)],
         cognito_domains=[CognitoDomain(COGNITO_DOMAIN_PREFIX, pool.pool_id)],
+        identity_pools=[
+            IdentityPool(IDENTITY_POOL_ID, providers),
+            IdentityPool(MISCONFIGURED_IDENTITY_POOL_ID, providers, roles_trusted=False),
+        ],
         pools=dict(issuer.pools),
         keyring=keyring,
         iam_keys={SANDBOX_CREDENTIALS.access_key_id: SANDBOX_CREDENTIALS.secret_access_key},
@@ -163,6 +192,8 @@ __all__ = [
     "EDGE_API_ID",
     "FUNCTION_URL_ID",
     "HTTP_API_ID",
+    "IDENTITY_POOL_ID",
+    "MISCONFIGURED_IDENTITY_POOL_ID",
     "OTHER_CLIENT_ID",
     "REST_API_ID",
     "SANDBOX_API_KEY",
@@ -173,6 +204,7 @@ __all__ = [
     "GatewayConfig",
     "HttpApi",
     "HttpRoute",
+    "IdentityPool",
     "RestApi",
     "RestRoute",
     "default_config",

@@ -22,6 +22,7 @@ from . import responses as r
 from .apigw import handle_function_url, handle_http, handle_rest
 from .cognito import handle_domain, handle_idp
 from .config import GatewayConfig
+from .identity import handle_identity
 from .request import Request
 from .responses import Reply
 from .tls import CertPaths
@@ -29,7 +30,7 @@ from .verify import Refusal
 
 log = logging.getLogger(__name__)
 
-Surface = str  # "rest" | "http" | "lambda-url" | "cognito-oauth" | "cognito-idp" | "unknown"
+Surface = str  # "rest" | "http" | "lambda-url" | "cognito-oauth" | "cognito-idp" | "cognito-identity" | "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +163,8 @@ class Gateway:
                 return "cognito-oauth", handle_domain(req, domain, cfg, now)
         if req.host in {f"cognito-idp.{region}.amazonaws.com" for region in cfg.idp_regions}:
             return "cognito-idp", handle_idp(req, cfg, now)
+        if any(req.host == p.host for p in cfg.identity_pools):
+            return "cognito-identity", handle_identity(req, cfg, now)
         # An API id that does not exist: AWS's DNS would not even resolve it. Answered like an unknown HTTP API
         # route so a stray request still gets a well-formed answer.
         return "unknown", (r.http_not_found(now), Refusal("route-not-found", "host", f"unknown host {req.host}"))

@@ -65,6 +65,8 @@ class AppClient:
     callback_urls: tuple[str, ...] = ()
     oauth_flows: frozenset[str] = frozenset()  # "code", "implicit", "client_credentials" (AllowedOAuthFlows)
     scopes: tuple[str, ...] = ()  # AllowedOAuthScopes
+    # ExplicitAuthFlows (without the ALLOW_ prefix); SRP and custom flows are not modelled, so not enabled.
+    auth_flows: frozenset[str] = frozenset({"USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH"})
 
 
 @dataclass(slots=True)

@@ -17,13 +17,15 @@ from urllib.parse import urlencode
 import httpx
 
 from ..wire import PRIMARY_REQUEST_ID_HEADERS
-from . import sigv4
+from . import identity, sigv4
 from .app import Sandbox
 from .config import (
     COGNITO_DOMAIN_PREFIX,
     EDGE_API_ID,
     FUNCTION_URL_ID,
     HTTP_API_ID,
+    IDENTITY_POOL_ID,
+    MISCONFIGURED_IDENTITY_POOL_ID,
     REST_API_ID,
     SANDBOX_API_KEY,
     SANDBOX_CREDENTIALS,
@@ -48,6 +50,7 @@ SPA = f"{SPA_HTTP_API_ID}.execute-api.us-east-1.amazonaws.com"
 FURL = f"{FUNCTION_URL_ID}.lambda-url.us-east-1.on.aws"
 DOMAIN = f"{COGNITO_DOMAIN_PREFIX}.auth.us-east-1.amazoncognito.com"
 IDP = "cognito-idp.us-east-1.amazonaws.com"
+IDENTITY = "cognito-identity.us-east-1.amazonaws.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +190,23 @@ SCENARIOS: tuple[Scenario, ...] = (
       "REFRESH_TOKEN_AUTH with a revoked refresh token"),
     S("cognito-missing-scope", "cognito-missing-scope", "POST", IDP, "/", "idp_getuser_m2m", 400,
       "GetUser with a client_credentials token"),
+    S("cognito-auth-flow-not-enabled", "cognito-auth-flow-not-enabled", "POST", IDP, "/", "idp_srp_not_enabled", 400,
+      "InitiateAuth USER_SRP_AUTH on a client that allows only USER_PASSWORD_AUTH"),
+    # --- Cognito identity pools (the Amplify chain: user pool token -> identity pool -> AWS credentials) ---
+    S("identity-pool-provider-mismatch", "identity-pool-provider-mismatch", "POST", IDENTITY, "/",
+      "identity_region_underscore", 400, "GetId with the Logins key written cognito-idp.us_east_1..."),
+    S("identity-pool-access-token", "identity-pool-provider-mismatch", "POST", IDENTITY, "/", "identity_access_token",
+      400, "GetId with the access token where the ID token belongs"),
+    S("identity-pool-token-expired", "identity-pool-token-rejected", "POST", IDENTITY, "/", "identity_expired", 400,
+      "GetId with an expired ID token"),
+    S("identity-pool-logins-mismatch", "identity-pool-provider-mismatch", "POST", IDENTITY, "/",
+      "identity_logins_mismatch", 400, "GetCredentialsForIdentity: alice's IdentityId with bob's ID token"),
+    S("identity-pool-unauth-disabled", "identity-pool-unauth-disabled", "POST", IDENTITY, "/", "identity_no_logins",
+      400, "GetId without Logins on a pool without guest access"),
+    S("identity-pool-config", "identity-pool-config", "POST", IDENTITY, "/", "identity_roles_untrusted", 400,
+      "GetCredentialsForIdentity on a pool whose roles do not trust it"),
+    S("identity-pool-clock-skew", "sigv4-clock-skew", "POST", IDENTITY, "/", "identity_signed_skewed", 400,
+      "GetId signed with a clock 20 minutes slow"),
     # --- successes ---
     S("ok-rest-id-token", None, "GET", REST, "/prod/items", "id_bearer", 200, "ID token with Bearer prefix"),
     S("ok-rest-scoped-access", None, "GET", REST, "/prod/orders", "m2m_orders", 200, "access token with orders/read"),
@@ -199,6 +219,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     S("ok-cognito-sign-in", None, "POST", IDP, "/", "idp_sign_in", 200, "InitiateAuth USER_PASSWORD_AUTH"),
     S("ok-oauth-client-credentials", None, "POST", DOMAIN, "/oauth2/token", "token_cc", 200,
       "client_credentials grant"),
+    S("ok-identity-get-id", None, "POST", IDENTITY, "/", "identity_get_id", 200, "GetId with the user pool ID token"),
+    S("ok-identity-credentials", None, "POST", IDENTITY, "/", "identity_credentials", 200,
+      "GetCredentialsForIdentity with the ID token"),
 )  # fmt: skip
 
 
@@ -264,6 +287,44 @@ def _forged(sb: Sandbox, sc: Scenario) -> Prepared:
     pool = sb.issuer.pool
     key = sb.issuer.other_pool.id_key.private
     return _auth(pool.sign(pool.id_claims(), use="id", key=key))
+
+
+def _identity_call(op: str, body: dict[str, object]) -> Prepared:
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AWSCognitoIdentityService.{op}"}
+    return Prepared(headers, json.dumps(body).encode())
+
+
+def _provider(sb: Sandbox) -> str:
+    return sb.issuer.pool.issuer.removeprefix("https://")
+
+
+def _get_id(sb: Sandbox, token: str | None, key: str | None = None, pool_id: str = IDENTITY_POOL_ID) -> Prepared:
+    body: dict[str, object] = {"IdentityPoolId": pool_id}
+    if token is not None:
+        body["Logins"] = {key or _provider(sb): token}
+    return _identity_call("GetId", body)
+
+
+def _credentials_for(sb: Sandbox, pool_id: str, owner: str, token: str) -> Prepared:
+    """GetCredentialsForIdentity for `owner`'s identity (created as GetId would), logging in with `token`."""
+    config = sb.config
+    pool = next(p for p in config.identity_pools if p.pool_id == pool_id)
+    identity_id = identity.register(config, pool, sb.issuer.pool.user(owner).sub)
+    return _identity_call("GetCredentialsForIdentity", {"IdentityId": identity_id, "Logins": {_provider(sb): token}})
+
+
+def _signed_get_id(sb: Sandbox, sc: Scenario, skew: float) -> Prepared:
+    call = _get_id(sb, sb.issuer.pool.mint_id_token())
+    signed = sigv4.sign(
+        sc.method,
+        f"https://{sc.host}{sc.path}",
+        SANDBOX_CREDENTIALS,
+        region="us-east-1",
+        service="cognito-identity",
+        now=sb.gateway.now() + skew,
+        body=call.content or b"",
+    )
+    return Prepared({**call.headers, **signed}, call.content)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -341,6 +402,28 @@ RECIPES: dict[str, Recipe] = {
         "GetUser", {"AccessToken": sb.issuer.pool.mint_access_token(iat=int(time.time()) - 7200)}
     ),
     "idp_getuser_m2m": lambda sb, sc: _idp("GetUser", {"AccessToken": sb.issuer.pool.mint_machine_token()}),
+    "idp_srp_not_enabled": lambda sb, sc: _idp(
+        "InitiateAuth",
+        {"AuthFlow": "USER_SRP_AUTH", "ClientId": WEB_CLIENT_ID,
+         "AuthParameters": {"USERNAME": DEFAULT_USER, "SRP_A": "0a1b2c3d"}},
+    ),
+    "identity_get_id": lambda sb, sc: _get_id(sb, sb.issuer.pool.mint_id_token()),
+    "identity_region_underscore": lambda sb, sc: _get_id(
+        sb, sb.issuer.pool.mint_id_token(), _provider(sb).replace("us-east-1.", "us_east_1.")
+    ),
+    "identity_access_token": lambda sb, sc: _get_id(sb, sb.issuer.pool.mint_access_token()),
+    "identity_expired": lambda sb, sc: _get_id(sb, sb.issuer.pool.mint_id_token(iat=int(time.time()) - 7200)),
+    "identity_no_logins": lambda sb, sc: _get_id(sb, None),
+    "identity_credentials": lambda sb, sc: _credentials_for(
+        sb, IDENTITY_POOL_ID, DEFAULT_USER, sb.issuer.pool.mint_id_token()
+    ),
+    "identity_logins_mismatch": lambda sb, sc: _credentials_for(
+        sb, IDENTITY_POOL_ID, DEFAULT_USER, sb.issuer.pool.mint_id_token("bob")
+    ),
+    "identity_roles_untrusted": lambda sb, sc: _credentials_for(
+        sb, MISCONFIGURED_IDENTITY_POOL_ID, DEFAULT_USER, sb.issuer.pool.mint_id_token()
+    ),
+    "identity_signed_skewed": lambda sb, sc: _signed_get_id(sb, sc, -1200),
     "idp_refresh_revoked": lambda sb, sc: _idp(
         "InitiateAuth",
         {"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": WEB_CLIENT_ID,

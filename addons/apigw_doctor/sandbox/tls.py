@@ -18,6 +18,7 @@ SANDBOX_DNS_NAMES: tuple[str, ...] = (
     "*.lambda-url.us-east-1.on.aws",
     "*.auth.us-east-1.amazoncognito.com",
     "cognito-idp.us-east-1.amazonaws.com",
+    "cognito-identity.us-east-1.amazonaws.com",
     "localhost",
 )
 SANDBOX_IPS: tuple[str, ...] = ("127.0.0.1",)
