@@ -143,7 +143,9 @@ class DoctorCommands:
 
 def make_addons() -> list:
     """The addons a `-s` script hands mitmproxy (launch.ADDON_SCRIPT); built there, never at import time."""
+    from .discover_addon import ApiDiscovery
     from .evidence.addon import EvidenceExporter
 
     doctor = ApiGwDoctor()
-    return [doctor, DoctorCommands(doctor), EvidenceExporter()]  # evidence runs after the verdict is set
+    # evidence runs after the verdict is set; discovery last, as it only starts background work
+    return [doctor, DoctorCommands(doctor), EvidenceExporter(), ApiDiscovery(doctor)]

@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("token", nargs="?", default="-", help="the token, or - (default) to read it from standard input")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("discover", help="read an API's authorizers, routes and stages from AWS (read-only) into a file")
+    p.add_argument("api_ids", nargs="+", metavar="API_ID")
+    p.add_argument("--region", help="the API's region (default: the AWS profile's)")
+    p.add_argument("--out", metavar="PATH", help="the cache file to write (default: apigw-API_ID.discover.json)")
+
     p = sub.add_parser("demo", help="run the built-in sandbox scenarios through mitmdump")
     p.add_argument("--web", action="store_true", help="keep mitmweb running with the demo's flows loaded")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -72,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli_token import explain
 
         return explain(args.token, as_json=args.json)
+    if args.command == "discover":
+        from .cli_discover import discover
+
+        return discover(args.api_ids, args.region, args.out)
     if args.command == "demo":
         from .demo import run_demo
 
