@@ -29,6 +29,7 @@ DESIGN_CAUSES = frozenset(
         "iam-denied",
         "resource-policy-denied",
         "authorizer-denied",
+        "authorizer-cached-policy",
         "authorizer-rejected",
         "authorizer-error",
         "api-key-rejected",
@@ -48,6 +49,8 @@ DESIGN_CAUSES = frozenset(
         "cognito-token-expired",
         "cognito-token-revoked",
         "cognito-missing-scope",
+        # issue 9: a cause when the request failed with a token a refresh had replaced (a warning when it passed).
+        "stale-token-after-refresh",
         "backend-rejected",
         "waf-blocked",
         "cloudfront-refused",

@@ -9,12 +9,13 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 
-from mitmproxy import command, contentviews, ctx, exceptions, flow, http
+from mitmproxy import command, contentviews, ctx, exceptions, flow, http, types
 from mitmproxy.hooks import UpdateHook
 
 from . import options
 from .bounds import MAX_COMMENT, bound, bound_text
 from .causes import WARNINGS
+from .conversation import Stories, flow_fingerprint, stories
 from .engine import diagnose_flow, observe_flow
 from .knowledge import Knowledge
 from .model import METADATA_KEY, Diagnosis
@@ -31,6 +32,7 @@ class ApiGwDoctor:
     def __init__(self) -> None:
         self.knowledge = Knowledge()  # usable before configure() runs (tests, embedding)
         self.verdicts = VerdictLog()
+        self.stories = Stories()  # the burst summary: failures counted by token (conversation.py)
         self._failed_once: set[str] = set()
 
     def load(self, loader) -> None:
@@ -55,11 +57,15 @@ class ApiGwDoctor:
                 return
             annotate(flow, diagnosis)
             self.verdicts.emit(diagnosis)
+            if diagnosis.lineage is not None:
+                self.stories.add(flow.metadata[METADATA_KEY])
         except Exception as e:  # contain our own failures: the flow goes on untouched
             self._log_failure(flow, e)
 
     def done(self) -> None:
         self.verdicts.flush()
+        for line in self.stories.lines(self.knowledge.lineage):
+            logger.warning(f"apigw-doctor: {line}")
 
     def _log_failure(self, flow: http.HTTPFlow, error: Exception) -> None:
         key = type(error).__name__
@@ -132,7 +138,18 @@ class DoctorCommands:
         counts = Counter((f.metadata[METADATA_KEY]["cause"] or "warning") for f in flows if METADATA_KEY in f.metadata)
         if not counts:
             return "no apigw-doctor verdicts among these flows"
-        return ", ".join(f"{cause}: {n}" for cause, n in counts.most_common())
+        metas = (f.metadata[METADATA_KEY] for f in flows if METADATA_KEY in f.metadata)
+        lines = stories(metas, self.doctor.knowledge.lineage)
+        return "\n".join([", ".join(f"{cause}: {n}" for cause, n in counts.most_common()), *lines])
+
+    @command.command("apigw.report")
+    def report(self, flows: Sequence[flow.Flow], path: types.Path) -> str:
+        """Write the HTML timeline of the flows (tokens, uses, verdicts; no secrets) to PATH; returns the path."""
+        from .report.html import write_report
+
+        knowledge = self.doctor.knowledge
+        http_flows = [f for f in flows if isinstance(f, http.HTTPFlow)]
+        return str(write_report(http_flows, path, lambda f: flow_fingerprint(f, knowledge)))
 
     @command.command("apigw.explain")
     def explain(self, flows: Sequence[flow.Flow]) -> str:

@@ -433,6 +433,35 @@ _CATALOGUE = (
         "After GlobalSignOut or RevokeToken, Cognito refuses the tokens of that session.",
         ("Sign in again.",),
     ),
+    # the conversation (token lineage and history; conversation.py)
+    Cause(
+        "stale-token-after-refresh",
+        "An old token was sent after a refresh had replaced it",
+        "The client refreshed its tokens, but this request still carried a token from before the refresh, which "
+        "has since expired.",
+        (
+            "Read the token from the store each time a request is built, not once: a token captured in a closure, "
+            "or an HTTP interceptor that reads storage once at start-up, keeps sending the old one.",
+            "After a refresh, replace every copy of the old tokens (ID and access) and retry the failed call with "
+            "the new token.",
+            "In Amplify, call fetchAuthSession() for each request rather than caching its result.",
+        ),
+    ),
+    Cause(
+        "authorizer-cached-policy",
+        "A cached Lambda authorizer policy for another method denied this one",
+        "API Gateway caches the Lambda authorizer's policy under the token for the TTL (300 s by default) and does "
+        "not call the authorizer again. A policy whose Resource names only the first method's ARN (event.methodArn) "
+        "then denies every other method the same token calls within the TTL.",
+        (
+            "Return a policy that covers every method the token may call, e.g. the Resource "
+            "arn:aws:execute-api:{region}:<account>:{api_id}/{stage}/*/*.",
+            "Or set the authorizer's result TTL to 0 (no caching), or use a REQUEST authorizer with the method and "
+            "path among its identity sources: " + _REST_AUTHORIZERS + ".",
+            "To confirm: call the denied method first with a new token, or after the TTL; if it is allowed then, "
+            "the cache was the cause.",
+        ),
+    ),
     Cause(
         "cognito-missing-scope",
         "The access token lacks aws.cognito.signin.user.admin",

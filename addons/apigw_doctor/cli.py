@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--evidence", metavar="DIR", help="write a redacted evidence bundle for each diagnosed failure")
     p.add_argument("--all", action="store_true", help="list every flow, not only diagnosed ones")
+    p.add_argument("--html", metavar="OUT.html", help="write a self-contained timeline report (no network, no secrets)")
 
     p = sub.add_parser("token", help="decode and explain one token (never verified, never sent anywhere)")
     p.add_argument("token", nargs="?", default="-", help="the token, or - (default) to read it from standard input")
@@ -72,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "analyze":
         from .cli_analyze import analyze
 
-        return analyze(args.files, args.options, as_json=args.json, evidence=args.evidence, show_all=args.all)
+        return analyze(
+            args.files, args.options, as_json=args.json, evidence=args.evidence, show_all=args.all, html=args.html
+        )
     if args.command == "token":
         from .cli_token import explain
 

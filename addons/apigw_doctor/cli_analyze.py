@@ -73,11 +73,14 @@ def credentials_stripped(path: Path) -> bool:
     return not names & {"authorization", "cookie"}
 
 
-def analyze(files: list[str], specs: list[str], *, as_json: bool, evidence: str | None, show_all: bool) -> int:
+def analyze(
+    files: list[str], specs: list[str], *, as_json: bool, evidence: str | None, show_all: bool, html: str | None = None
+) -> int:
     knowledge = knowledge_from(specs)
     err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay one line each, for grep and logs
     rows: list[dict[str, Any]] = []
     diagnosed: list[tuple[http.HTTPFlow, Diagnosis]] = []
+    seen: list[http.HTTPFlow] = []  # kept for the --html timeline only
     unreadable = 0
     for name in files:
         try:
@@ -101,8 +104,16 @@ def analyze(files: list[str], specs: list[str], *, as_json: bool, evidence: str 
                 if diagnosis.cause:
                     diagnosed.append((f, diagnosis))
             rows.append(_row(len(rows) + 1, f, diagnosis))
+            if html:
+                seen.append(f)
 
     bundles = _write_evidence([f for f, _ in diagnosed], evidence) if evidence else []
+    if html:
+        from .conversation import flow_fingerprint
+        from .report.html import write_report
+
+        report = write_report(seen, html, lambda f: flow_fingerprint(f, knowledge), title=f"apigw-doctor: {files[0]}")
+        err.print(f"timeline: {report}")
     if as_json:
         json.dump({"flows": rows}, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import conversation
 from .causes import CATALOGUE
 from .checks import CheckContext
+from .conversation import LineageFacts
 from .definition_rules import describe_expectations
 from .model import STRIPPED, Confidence, Diagnosis, Finding
 from .pools import split_cognito_issuer
@@ -32,6 +34,7 @@ class FlowFacts:
     path: str
     local_time: float  # the proxy's clock when the request was sent
     origin: bool  # the request came from a browser page (Origin header)
+    lineage: LineageFacts | None = None  # what the rest of the conversation says about this flow's token
 
 
 def diagnose(
@@ -42,11 +45,20 @@ def diagnose(
     if signal is None:
         if not warnings:
             return None
-        return _build(ctx, findings, None, None, "No failure", "", [], facts, warnings)
+        lines = conversation.warning_lines(facts.lineage, warnings, ctx.now)
+        return _build(ctx, findings, None, None, "No failure", "", lines, facts, warnings)
 
     cause, confidence, lead = _choose(ctx, findings, signal)
     evidence = _evidence(ctx, findings, signal, lead, facts)
     summary = _summary(cause, ctx, lead, signal, facts)
+    story = conversation.story_cause(
+        cause, confidence, facts.lineage, ctx.reply, ctx.target, facts.method, ctx.now,
+        ctx.route.successes if ctx.route is not None else 0, ctx.credential.kind,
+    )  # fmt: skip
+    if story is not None and story.cause in CATALOGUE:
+        summary = story.summary if story.cause != cause else f"{story.summary}; {summary}"
+        cause, confidence = story.cause, story.confidence  # type: ignore[assignment]
+        evidence[1:1] = story.evidence
     return _build(ctx, findings, cause, confidence, CATALOGUE[cause].title, summary, evidence, facts, warnings)
 
 
@@ -174,7 +186,9 @@ def _body_text(ctx: CheckContext) -> str:
 
 
 def _warnings(ctx: CheckContext, signal: Signal | None, facts: FlowFacts) -> list[str]:
-    warnings = []
+    warnings = (
+        conversation.warnings(facts.lineage, ctx.reply.status, ctx.target.surface, ctx.now) if signal is None else []
+    )
     gateway = ctx.target.surface in ("rest", "http", "custom", "websocket")
     if gateway and facts.origin and 400 <= ctx.reply.status < 500 and not ctx.reply.cors:
         warnings.append("cors-headers-missing")
@@ -244,6 +258,7 @@ def _build(
         target=ctx.target,
         token=token,
         warnings=tuple(warnings),
+        lineage=conversation.metadata(facts.lineage),
         status=ctx.reply.status,
         method=facts.method,
         path=facts.path,

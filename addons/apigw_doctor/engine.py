@@ -6,12 +6,13 @@ from dataclasses import replace
 
 from mitmproxy import http
 
+from . import conversation
 from .checks import CheckContext, check_expiry
 from .definition_rules import refine_signal
 from .diagnosis import FlowFacts, diagnose
 from .identity_pool import judge as judge_identity_call
 from .knowledge import Expectations, Knowledge
-from .model import Credential, Diagnosis, Finding, Profile, Reply, Target, Token
+from .model import METADATA_KEY, Credential, Diagnosis, Finding, Profile, Reply, Target, Token
 from .pools import split_cognito_issuer
 from .profiles import PROFILES
 from .reading import FlowReading, header_dict, read_reply_side, read_request, watched
@@ -32,20 +33,33 @@ def diagnose_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stri
     credential proves nothing.
     """
     seen = _read_request(flow, knowledge, credentials_stripped)
-    return None if seen is None else _diagnose(flow, knowledge, read_reply_side(flow, seen))
+    if seen is None:
+        return None
+    facts = conversation.observe(flow, knowledge.lineage, seen, record=False)  # look up, record nothing
+    if facts is not None:  # a re-analysis: the flow keeps the number it had when it was first seen
+        linked = (flow.metadata.get(METADATA_KEY) or {}).get("lineage")
+        facts.number = linked.get("flow", 0) if isinstance(linked, dict) else 0
+    return _diagnose(flow, knowledge, read_reply_side(flow, seen), facts)
 
 
 def observe_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stripped: bool = False) -> Diagnosis | None:
-    """What the addon and `analyze` do for each flow, in order: diagnose it, and learn from it if it succeeded."""
+    """What the addon and `analyze` do for each flow, in order: diagnose it, and learn from it if it succeeded.
+
+    Each call is one flow of the conversation: it gets the next number ("flow #12") and feeds the token lineage.
+    """
+    knowledge.lineage.flows += 1
     seen = _read_request(flow, knowledge, credentials_stripped)
     if seen is None:
         return None
     assert flow.response is not None
+    facts = conversation.observe(flow, knowledge.lineage, seen)
     if 200 <= flow.response.status_code < 300 and seen.target.surface not in _COGNITO_SURFACES:
         _learn(knowledge, flow.request.method, seen)
-        if not _may_expire_soon(seen.token, flow.request.timestamp_start, knowledge):
+        if not _may_expire_soon(seen.token, flow.request.timestamp_start, knowledge) and (
+            facts is None or not conversation.needs_diagnosis(facts)
+        ):
             return None  # the common case, kept cheap: a success with nothing to warn about
-    return _diagnose(flow, knowledge, read_reply_side(flow, seen))
+    return _diagnose(flow, knowledge, read_reply_side(flow, seen), facts)
 
 
 def learn_from_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> None:
@@ -62,7 +76,9 @@ def _read_request(flow: http.HTTPFlow, knowledge: Knowledge, credentials_strippe
     return read_request(flow, knowledge, credentials_stripped=credentials_stripped)
 
 
-def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: FlowReading) -> Diagnosis | None:
+def _diagnose(
+    flow: http.HTTPFlow, knowledge: Knowledge, seen: FlowReading, facts: conversation.LineageFacts | None
+) -> Diagnosis | None:
     expectations, target, credential, token, reply = (
         seen.expectations or knowledge.expectations,
         seen.target,
@@ -84,11 +100,11 @@ def _diagnose(flow: http.HTTPFlow, knowledge: Knowledge, seen: FlowReading) -> D
         baseline.api(api_key), baseline.route(_route_key(api_key, method, target)), knowledge.keys,
         seen.route, tuple(disagreements),
     )  # fmt: skip
-    facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers)
+    seen_facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers, facts)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer
         signal, findings = judge_identity_call(seen.identity, token, reply, seen.now)
-        return diagnose(ctx, findings, signal, facts)
-    return diagnose(ctx, _run(ctx), signal, facts)
+        return diagnose(ctx, findings, signal, seen_facts)
+    return diagnose(ctx, _run(ctx), signal, seen_facts)
 
 
 def _learn(knowledge: Knowledge, method: str, seen: FlowReading) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .apidef import Definitions
 from .baseline import Baseline
 from .keys import KeyStore
+from .lineage import Lineage
 from .model import Credential, Token
 from .pools import parse_pool
 from .target import HostMatcher
@@ -98,3 +99,4 @@ class Knowledge:
         self.baseline = Baseline()
         # Clients send the same token many times: its parse and decode are reused (bounded, like the host cache).
         self.credentials: dict[tuple[str, bool, str], tuple[Credential, Token | None]] = {}
+        self.lineage = Lineage()  # tokens issued, refreshed and revoked in this capture (bounded)

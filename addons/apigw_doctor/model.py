@@ -166,9 +166,10 @@ class Diagnosis:
     status: int = 0
     method: str = ""
     path: str = "/"
+    lineage: dict[str, Any] | None = None  # the token's lineage (conversation.metadata), when the proxy saw it
 
     def as_metadata(self) -> dict[str, Any]:
-        return {
+        meta = {
             "cause": self.cause,
             "confidence": self.confidence,
             "title": self.title,
@@ -180,3 +181,6 @@ class Diagnosis:
             "token": self.token,
             "warnings": list(self.warnings),
         }
+        if self.lineage is not None:
+            meta["lineage"] = self.lineage
+        return meta

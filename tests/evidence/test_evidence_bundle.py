@@ -39,7 +39,7 @@ def test_write_bundle_files_and_never_overwrite(tmp_path):
     second = write_bundle(f, tmp_path / "ev")
     assert first != second and second.name == first.name + "-2"
     for path in (first, second):
-        assert sorted(p.name for p in path.iterdir()) == ["flows.har", "report.json", "report.md"]
+        assert sorted(p.name for p in path.iterdir()) == ["flows.har", "report.html", "report.json", "report.md"]
     with (first / "flows.har").open("rb") as fp:
         assert len(list(io.FlowReader(fp).stream())) == 1
 

@@ -210,7 +210,7 @@ def test_full_disk_leaves_whole_bundles_or_none_and_stops_with_one_warning(tmp_p
 
     def filling(path: Path, text: str) -> None:
         calls["n"] += 1
-        if calls["n"] > 4:  # the first bundle (3 files) fits, the second does not
+        if calls["n"] > 4:  # the first bundle (4 files) fits, the second does not
             raise OSError(errno.ENOSPC, "No space left on device")
         real(path, text)
 
@@ -222,7 +222,8 @@ def test_full_disk_leaves_whole_bundles_or_none_and_stops_with_one_warning(tmp_p
             a.response(make_flow(path=f"/prod/{i}", metadata=metadata()))
         a.done()
     dirs = list(tmp_path.iterdir())
-    assert len(dirs) == 1 and sorted(p.name for p in dirs[0].iterdir()) == ["flows.har", "report.json", "report.md"]
+    names = sorted(p.name for p in dirs[0].iterdir())
+    assert len(dirs) == 1 and names == ["flows.har", "report.html", "report.json", "report.md"]
     full = [r for r in caplog.records if r.getMessage().startswith("apigw-doctor: the disk is full")]
     assert len(full) == 1
     dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]

@@ -373,3 +373,25 @@ def test_the_scanner_would_catch_a_leak(tmp_path):
     (tmp_path / "bad.txt").write_text(mint(KEYS, {"sub": "x"}))  # not planted, but it verifies
     with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
         assert_safe(tmp_path)
+
+
+def test_html_timeline_leaks_nothing(tmp_path):
+    """The timeline report (`analyze --html`, `apigw.report`, report.html in bundles) holds no planted secret."""
+    from apigw_doctor.addon import annotate
+    from apigw_doctor.conversation import flow_fingerprint
+    from apigw_doctor.engine import observe_flow
+    from apigw_doctor.knowledge import Knowledge
+    from apigw_doctor.report.html import write_report
+
+    flows = planted_flows()
+    knowledge = Knowledge()
+    for f in flows:
+        if diagnosis := observe_flow(f, knowledge):
+            annotate(f, diagnosis)
+    write_report(flows, tmp_path / "timeline" / "report.html", lambda f: flow_fingerprint(f, knowledge))
+    for f in flows:
+        write_bundle(f, tmp_path / "bundles")
+    htmls = list(tmp_path.rglob("report.html"))
+    assert len(htmls) == len(flows) + 1  # one per bundle, beside report.md, and the timeline
+    text = assert_safe(tmp_path)
+    assert text.count('class="lane"') >= len(flows) and 'data-cause="token-expired"' in text

@@ -19,6 +19,7 @@ FULL_COPIES = ("chrome", "firefox", "safari", "mitmproxy-har", "flow-file")
 ALL_FILES = (*FULL_COPIES, "chrome-sanitized")
 ROW_KEYS = {"index", "method", "url", "status", "target", "diagnosis"}
 DIAGNOSIS_KEYS = {"cause", "confidence", "title", "summary", "evidence", "fix", "checks", "target", "token", "warnings"}
+OPTIONAL_DIAGNOSIS_KEYS = {"lineage"}  # only when the capture showed where the flow's token came from
 CHECK_KEYS = {"id", "result", "expected", "actual", "note"}
 TARGET_KEYS = {"surface", "api_id", "region", "stage"}
 
@@ -76,7 +77,7 @@ def test_analyze_json_schema_is_exact(json_runs: dict[str, Run], live: Live, nam
         if d is None:
             assert row["target"] is None
             continue
-        assert set(d) == DIAGNOSIS_KEYS
+        assert DIAGNOSIS_KEYS <= set(d) <= DIAGNOSIS_KEYS | OPTIONAL_DIAGNOSIS_KEYS
         assert row["target"] == d["target"]
         assert set(d["target"]) == TARGET_KEYS
         assert d["cause"] is None or isinstance(d["cause"], str)

@@ -47,6 +47,7 @@ class Bundle:
     report: dict[str, Any]
     redacted: Redacted
     entry: dict[str, Any]  # the flow's HAR entry
+    html: str = ""  # report.html: the flow's token timeline (report/html.py), from the redacted copy
 
     @property
     def har(self) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def build_bundle(flow: http.HTTPFlow, *, key: bytes | None = None, personal: boo
     # rewrite the tool's own words. The removal list is ours and goes in last.
     report = {**report, "sanitized_by": sanitized_by(redacted.removed), "removed": list(redacted.removed)}
     markdown = _markdown(c, meta, timeline, hints) + _footer(redacted.removed)
-    return Bundle(bundle_name(flow), markdown, report, redacted, har_entry(redacted))
+    return Bundle(bundle_name(flow), markdown, report, redacted, har_entry(redacted), _html(c, bundle_name(flow)))
 
 
 def write_bundle(flow: http.HTTPFlow, directory: str | Path, *, personal: bool = False) -> Path:
@@ -159,6 +160,7 @@ def write_bundles(flows: Sequence[mflow.Flow], directory: str | Path, *, persona
 def bundle_files(bundle: Bundle) -> dict[str, str]:
     return {
         "report.md": bundle.markdown,
+        "report.html": bundle.html,
         "report.json": json.dumps(bundle.report, indent=2, ensure_ascii=False) + "\n",
         "flows.har": dump_har(bundle.har),
     }
@@ -185,6 +187,19 @@ def write_dir(parent: Path, name: str, files: dict[str, str]) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _html(flow: http.HTTPFlow, name: str) -> str:
+    """The one flow's timeline (`flow` is the redacted copy); its token's lineage comes from the verdict's
+    `lineage` metadata."""
+    from ..report.html import render_timeline
+    from ..report.timeline import collect
+
+    def fingerprint_of(f: http.HTTPFlow) -> str | None:
+        token = (f.metadata.get(METADATA_KEY) or {}).get("token")
+        return token.get("fingerprint") if isinstance(token, Mapping) else None
+
+    return render_timeline(collect([flow], fingerprint_of), f"apigw-doctor evidence: {name}")
 
 
 def _new_dir(parent: Path, name: str) -> Path:

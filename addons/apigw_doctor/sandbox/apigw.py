@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import responses as r
 from . import sigv4
+from .authorizer_cache import cached_authorizer, policy_cache
 from .config import FunctionUrl, GatewayConfig, HttpApi, HttpRoute, RestApi, RestRoute
 from .request import Request
 from .responses import Reply
@@ -164,6 +165,10 @@ def handle_rest(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> H
         principal = _principal(result)
     elif route.auth == "lambda":
         refused = _lambda_token_authorizer(req, api, cfg, now)
+        if refused:
+            return refused
+    elif route.auth == "lambda-cached":
+        refused = cached_authorizer(req, api, cfg, policy_cache(cfg), stage, resource, now)
         if refused:
             return refused
     elif route.auth == "iam":

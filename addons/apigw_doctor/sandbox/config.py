@@ -9,7 +9,7 @@ from .issuer import M2M_CLIENT_ID, OTHER_CLIENT_ID, SERVER_CLIENT_ID, WEB_CLIENT
 from .sigv4 import Credentials
 from .verify import KeyRing
 
-RestAuth = Literal["none", "cognito", "lambda", "iam"]
+RestAuth = Literal["none", "cognito", "lambda", "lambda-cached", "iam"]
 
 REST_API_ID = "abc123defg"
 EDGE_API_ID = "edge456hij"  # same routes, edge-optimized (CloudFront headers on every answer)
@@ -127,6 +127,8 @@ class GatewayConfig:
     api_keys: tuple[str, ...] = ()
     clock_offset: float = 0.0  # the gateway's clock = time.time() + offset (its Date header shows it)
     max_outcomes: int = 10_000
+    authorizer_ttl: int = 300  # the caching Lambda authorizer's TTL (API Gateway's default)
+    authorizer_cache: object = None  # its policy cache, made on first use (authorizer_cache.policy_cache)
 
     def hosts(self) -> list[str]:
         names = [a.host for a in self.rest_apis] + [a.host for a in self.http_apis]
@@ -140,6 +142,9 @@ def default_rest_routes() -> tuple[RestRoute, ...]:
         RestRoute("GET", "/items", "cognito"),
         RestRoute("GET", "/orders", "cognito", scopes=("orders/read",)),
         RestRoute("GET", "/lambda/items", "lambda"),
+        # A caching TOKEN authorizer whose Allow names one method ARN (sandbox/authorizer_cache.py).
+        RestRoute("GET", "/cached/items", "lambda-cached"),
+        RestRoute("GET", "/cached/orders", "lambda-cached"),
         RestRoute("GET", "/iam/items", "iam"),
         RestRoute("GET", "/keyed/items", "none", api_key=True),
         RestRoute("GET", "/public", "none"),
