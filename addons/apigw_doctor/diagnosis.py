@@ -51,9 +51,12 @@ def diagnose(
     cause, confidence, lead = _choose(ctx, findings, signal)
     evidence = _evidence(ctx, findings, signal, lead, facts)
     summary = _summary(cause, ctx, lead, signal, facts)
+    # Earlier successes count for "the route is gone" only with the same kind of credential: a Bearer token that
+    # gets the SigV4 parse error on a route that worked when signed is an IAM method, not an undeployed one.
+    route = ctx.route
+    worked = route.successes if route is not None and ctx.credential.kind in route.credential_kinds else 0
     story = conversation.story_cause(
-        cause, confidence, facts.lineage, ctx.reply, ctx.target, facts.method, ctx.now,
-        ctx.route.successes if ctx.route is not None else 0, ctx.credential.kind,
+        cause, confidence, facts.lineage, ctx.reply, ctx.target, facts.method, ctx.now, worked, ctx.credential.kind,
     )  # fmt: skip
     if story is not None and story.cause in CATALOGUE:
         summary = story.summary if story.cause != cause else f"{story.summary}; {summary}"

@@ -81,7 +81,24 @@ def apis(moto_env) -> dict[str, str]:
     v2.create_route(ApiId=http_id, RouteKey="GET /orders", AuthorizationType="JWT",
                     AuthorizerId=jwt["AuthorizerId"], AuthorizationScopes=["read:orders"])  # fmt: skip
     v2.create_stage(ApiId=http_id, StageName="$default")
-    return {"rest": api_id, "http": http_id}
+    # A JWT authorizer of a Cognito pool whose app client has a secret: discover reads the client, never the secret.
+    idp = _client(moto_env, "cognito-idp")
+    pool = idp.create_user_pool(PoolName="staff")["UserPool"]["Id"]
+    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="server", GenerateSecret=True,
+                                         AllowedOAuthFlows=["client_credentials"], AllowedOAuthScopes=["staff/read"],
+                                         AllowedOAuthFlowsUserPoolClient=True)["UserPoolClient"]  # fmt: skip
+    staff = v2.create_authorizer(
+        ApiId=http_id,
+        Name="staff",
+        AuthorizerType="JWT",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={
+            "Audience": [client["ClientId"]],
+            "Issuer": f"https://cognito-idp.us-east-1.amazonaws.com/{pool}",
+        },
+    )
+    v2.create_route(ApiId=http_id, RouteKey="GET /staff", AuthorizationType="JWT", AuthorizerId=staff["AuthorizerId"])
+    return {"rest": api_id, "http": http_id, "secret": client["ClientSecret"], "client": client["ClientId"]}
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -170,9 +187,12 @@ def test_discover_writes_a_cache_that_analyze_reads_like_the_export(moto_env, ap
     cache = tmp_path / "discovered.json"
     result = _cli("discover", apis["rest"], apis["http"], "--out", str(cache), env=moto_env)
     assert result.returncode == 0, result.stderr
-    assert f"wrote {cache}: 2 APIs, 3 routes, 2 authorizers" in result.stdout
+    assert f"wrote {cache}: 2 APIs, 4 routes, 3 authorizers" in result.stdout
     document = json.loads(cache.read_text())
     assert [a["protocol"] for a in document["apis"]] == ["REST", "HTTP"]
+    (client,) = document["apis"][1]["userPoolClients"]
+    assert (client["ClientId"], client["AllowedOAuthScopes"]) == (apis["client"], ["staff/read"])
+    assert apis["secret"] not in cache.read_text() and "ClientSecret" not in cache.read_text()
 
     capture = _flows(apis["rest"], apis["http"], tmp_path)
     exported = [arg for path in _export(apis, tmp_path) for arg in ("--api-spec", path)]
