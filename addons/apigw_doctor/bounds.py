@@ -11,7 +11,11 @@ Every string that leaves through here also loses terminal control characters (AN
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import Diagnosis
 
 MAX_DEPTH = 8
 MAX_STRING = 2048
@@ -29,6 +33,35 @@ def printable(text: str, *, one_line: bool = False) -> str:
     """`text` without terminal control characters (escape sequences then show as harmless text)."""
     pattern = _CONTROLS_ONE_LINE if one_line else _CONTROLS
     return pattern.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if not one_line else " ", text)
+
+
+def printable_diagnosis(d: Diagnosis | None) -> Diagnosis | None:
+    """The verdict with no terminal control characters in any text a renderer prints (claim values, paths and
+    messages from the wire reach the evidence lines and check values). A clean verdict is returned as it is."""
+    if d is None:
+        return None
+    texts = (d.title, d.summary, d.path, *d.evidence, *d.fix)
+    findings = [(f.expected or "") + (f.actual or "") + f.note for f in d.checks]
+    if not any(_CONTROLS.search(t) for t in (*texts, *findings)):
+        return d
+    checks = tuple(
+        replace(
+            f,
+            expected=None if f.expected is None else printable(f.expected),
+            actual=None if f.actual is None else printable(f.actual),
+            note=printable(f.note),
+        )
+        for f in d.checks
+    )
+    return replace(
+        d,
+        title=printable(d.title),
+        summary=printable(d.summary),
+        path=printable(d.path, one_line=True),
+        evidence=tuple(printable(t) for t in d.evidence),
+        fix=tuple(printable(t) for t in d.fix),
+        checks=checks,
+    )
 
 
 def bound_text(text: str, limit: int = MAX_STRING, *, one_line: bool = False) -> str:

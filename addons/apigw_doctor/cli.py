@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="analyse HAR or mitmproxy flow files offline")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--json", action="store_true", help="print one JSON object (schema in DESIGN.md)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (schema: docs/design.md)")
     p.add_argument(
         "--set",
         dest="options",
@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", help="the API's region (default: the AWS profile's)")
     p.add_argument("--out", metavar="PATH", help="the cache file to write (default: apigw-API_ID.discover.json)")
 
+    p = sub.add_parser("sandbox", help="the local API Gateway + Cognito sandbox with mitmdump and the doctor in front")
+    p.add_argument("--port", type=int, default=0, help="the sandbox's port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--no-proxy", action="store_true", help="run the sandbox alone, without mitmdump")
+
     p = sub.add_parser("demo", help="run the built-in sandbox scenarios through mitmdump")
     p.add_argument("--web", action="store_true", help="keep mitmweb running with the demo's flows loaded")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -84,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli_discover import discover
 
         return discover(args.api_ids, args.region, args.out)
+    if args.command == "sandbox":
+        from .sandbox.__main__ import run
+
+        return run(port=args.port, proxy=not args.no_proxy)
     if args.command == "demo":
         from .demo import run_demo
 

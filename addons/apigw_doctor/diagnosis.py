@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -225,7 +226,8 @@ def _fill_values(ctx: CheckContext) -> dict[str, str]:
 
 def _fill(text: str, values: Mapping[str, str]) -> str:
     try:
-        return text.format_map(_Fill(values))
+        # Values come from traffic (aud, the path's stage) and land in suggested shell commands: quoted.
+        return text.format_map(_Fill({k: shlex.quote(v) for k, v in values.items()}))
     except (ValueError, IndexError, AttributeError):
         return text
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from mitmproxy import http
 
 from . import conversation
+from .bounds import printable_diagnosis
 from .checks import CheckContext, check_expiry
 from .definition_rules import refine_signal
 from .diagnosis import FlowFacts, diagnose
@@ -22,7 +23,8 @@ __all__ = ["choose_profile", "diagnose_flow", "header_dict", "learn_from_flow", 
 
 _COGNITO_SURFACES = ("cognito-oauth", "cognito-idp", "cognito-identity")
 # How far the proxy's clock may be from the gateway's before the success fast path could miss a warning: the
-# 5 minutes API Gateway itself tolerates for SigV4 (REF §4). Much more would send every 1-hour token down the slow path.
+# 5 minutes API Gateway itself tolerates for SigV4 (wire-reference "SigV4 and unknown routes"). Much more would send
+# every 1-hour token down the slow path.
 _CLOCK_SLACK = 300
 
 
@@ -103,8 +105,8 @@ def _diagnose(
     seen_facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers, facts)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer
         signal, findings = judge_identity_call(seen.identity, token, reply, seen.now)
-        return diagnose(ctx, findings, signal, seen_facts)
-    return diagnose(ctx, _run(ctx), signal, seen_facts)
+        return printable_diagnosis(diagnose(ctx, findings, signal, seen_facts))
+    return printable_diagnosis(diagnose(ctx, _run(ctx), signal, seen_facts))
 
 
 def _learn(knowledge: Knowledge, method: str, seen: FlowReading) -> None:
@@ -138,7 +140,7 @@ def choose_profile(
     if target.surface == "lambda-url" or credential.kind == "sigv4":
         return "iam"
     if target.surface == "websocket":
-        return "lambda"  # $connect supports Lambda and IAM authorizers only (REF §3c)
+        return "lambda"  # $connect supports Lambda and IAM authorizers only (wire-reference "WebSocket APIs")
     if signal is not None and signal.cause in ("authorizer-denied", "authorizer-error"):
         return "lambda"
     if http_api:

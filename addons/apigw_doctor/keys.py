@@ -47,7 +47,9 @@ def load_keystore(specs: Iterable[str]) -> KeyStore:
     for spec in specs:
         issuer, path = _split(spec)
         try:
-            document = json.loads(Path(path).expanduser().read_text())
+            document = json.loads(_read_capped(Path(path).expanduser()))
+        except _TooLarge as e:
+            raise ValueError(f"apigw_jwks: {path} is {e}") from None
         except OSError as e:
             raise ValueError(f"apigw_jwks: cannot read {path}: {e.strerror or e}") from e
         except ValueError as e:
@@ -61,6 +63,22 @@ def load_keystore(specs: Iterable[str]) -> KeyStore:
             except (KeyError, TypeError, jwt.PyJWTError) as e:
                 raise ValueError(f"apigw_jwks: {path}: unusable key {item.get('kid', '?')!r}: {e}") from e
     return KeyStore(entries)
+
+
+MAX_JWKS_BYTES = 1 * 2**20  # a JWKS holds a few keys (Cognito's: 2, about 1 KB each)
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _read_capped(path: Path) -> str:
+    """The file's text, refusing anything over MAX_JWKS_BYTES (`/dev/zero` would otherwise be read until OOM)."""
+    with path.open("rb") as fp:
+        data = fp.read(MAX_JWKS_BYTES + 1)
+    if len(data) > MAX_JWKS_BYTES:
+        raise _TooLarge(f"larger than {MAX_JWKS_BYTES // 2**20} MB, so not a JWKS document (give the pool's jwks.json)")
+    return data.decode("utf-8")
 
 
 def _split(spec: str) -> tuple[str | None, str]:

@@ -19,7 +19,7 @@ _OPTION_NAMES = {"issuers": "user_pools"}
 
 @dataclass(frozen=True, slots=True)
 class Expectations:
-    """What the user told us about the API (the DESIGN.md options)."""
+    """What the user told us about the API (docs/design.md, "Options")."""
 
     hosts: tuple[str, ...] = ()
     issuers: tuple[str, ...] = ()
@@ -99,4 +99,5 @@ class Knowledge:
         self.baseline = Baseline()
         # Clients send the same token many times: its parse and decode are reused (bounded, like the host cache).
         self.credentials: dict[tuple[str, bool, str], tuple[Credential, Token | None]] = {}
+        self.credential_bytes = 0  # characters of the raw credentials in `credentials` (the cache is bounded by both)
         self.lineage = Lineage()  # tokens issued, refreshed and revoked in this capture (bounded)

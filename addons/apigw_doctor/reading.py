@@ -17,11 +17,14 @@ from .definition_rules import expectations_for, route_for
 from .identity_pool import IdentityCall, login_credential, read_call
 from .knowledge import Expectations, Knowledge
 from .model import STRIPPED, Credential, Reply, Target, Token
-from .reply import http_date, read_reply
+from .reply import decoded_body, http_date, read_reply
 from .target import HostMatch, cognito_api_by_target, is_http_api, resolve_target
-from .tokens import decode_token
+from .tokens import decode_token, scrub
 
 _CREDENTIAL_CACHE = 512
+# ...and at most this many characters of credentials (300 distinct 1 MB tokens once took 632 MB)
+_CREDENTIAL_CACHE_BYTES = 4 * 2**20
+_CACHED_CREDENTIAL_MAX = 64 * 1024  # a larger credential is decoded each time, never kept
 _MAX_BODY_TOKEN = 64 * 1024
 
 
@@ -68,9 +71,8 @@ def read_request(
         return None
     request_headers = header_dict(request.headers)
     response_headers = header_dict(response.headers) if response is not None else {}
-    target = resolve_target(
-        found, found.host, safejson.clean_text(request.path), request_headers, response_headers if response else None
-    )
+    path = safejson.clean_text(scrub(request.path))  # a JWT in the URL path loses its signature
+    target = resolve_target(found, found.host, path, request_headers, response_headers if response else None)
     expectations, route = knowledge.expectations, None
     if knowledge.definitions:  # the route's expectations replace the options for this flow
         route = route_for(knowledge, target, request.method.upper())
@@ -138,7 +140,8 @@ def watched(request: http.Request, knowledge: Knowledge) -> HostMatch | None:
 
 
 def _amz_target(request: http.Request) -> str | None:
-    for name, value in request.headers.fields:
+    """One pass over the raw header fields (unwatched POSTs pay this, so no dict and no decoding of the others)."""
+    for name, value in request.data.headers.fields:
         if len(name) == 12 and name.lower() == b"x-amz-target":
             return value.decode("latin-1")
     return None
@@ -159,12 +162,8 @@ def secrets_of(credential: Credential) -> tuple[str, ...]:
 
 
 def message_body(message: http.Message) -> bytes | None:
-    if message.raw_content is None:  # streamed bodies are not kept
-        return None
-    try:
-        return message.get_content(strict=False)
-    except ValueError:
-        return message.raw_content
+    """The decoded body, at most 64 KiB + 1 byte: never the whole inflation of a compressed body."""
+    return decoded_body(message)
 
 
 def _identity_credential(
@@ -176,9 +175,13 @@ def _identity_credential(
     if found is None:
         credential = find_credential(request_headers, (), (), identity_header)
         found = (credential, decode_credential(credential))
-        if len(cache) >= _CREDENTIAL_CACHE:
+        if len(raw) > _CACHED_CREDENTIAL_MAX:
+            return found
+        if len(cache) >= _CREDENTIAL_CACHE or knowledge.credential_bytes + len(raw) > _CREDENTIAL_CACHE_BYTES:
             cache.clear()
+            knowledge.credential_bytes = 0
         cache[key] = found
+        knowledge.credential_bytes += len(raw)
     return found
 
 

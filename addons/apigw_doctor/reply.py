@@ -1,21 +1,98 @@
-"""Pipeline step 4, Reply: the gateway's signals, normalised (REF §0 for which header means what)."""
+"""Pipeline step 4, Reply: the gateway's signals, normalised (wire-reference "Who answered" for which header means
+what)."""
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+
+import brotli
+from mitmproxy import http
 
 from . import safejson, wire
 from .model import Reply
 from .tokens import scrub
 
+try:
+    from compression import zstd  # type: ignore[import-not-found]  # Python 3.14
+except ImportError:  # pragma: no cover - mitmproxy depends on the backport before 3.14
+    from backports import zstd  # type: ignore[import-not-found,no-redef]
+
 _MAX_BODY = 64 * 1024  # gateway error bodies are tiny; never parse a large payload
-_WWW_AUTH_PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*"([^"]*)"')
+_MAX_HEADER = 8192  # characters of www-authenticate parsed; the documented values are a few hundred
+_CHUNK = 16 * 1024  # compressed bytes fed to a decoder at a time
+# Bounded names and separators, and a value that stops at the next quote: linear on any header.
+_WWW_AUTH_PARAM = re.compile(r'(?<![A-Za-z_])([A-Za-z_]{1,64})[ \t]{0,8}=[ \t]{0,8}"([^"]*)"')
+
+
+class BodyTooLarge(ValueError):
+    """A body that decodes to more than the limit: nothing this tool reads is that large."""
+
+
+def decoded_body(message: http.Message, limit: int = _MAX_BODY, *, strict: bool = False) -> bytes | None:
+    """The body, decoded from its Content-Encoding, at most `limit` + 1 bytes (so a caller can tell "larger").
+
+    Decoded incrementally: a 300 KB gzip body that inflates to 300 MB costs only `limit` bytes, never the whole
+    inflation (mitmproxy's `get_content` decodes all of it). An undecodable body comes back raw, as mitmproxy's
+    `get_content(strict=False)` does; with `strict`, it raises ValueError instead.
+    """
+    raw = message.raw_content
+    if raw is None:  # streamed bodies are not kept
+        return None
+    encoding = message.headers.get("content-encoding", "").strip().lower()
+    if not raw or encoding in ("", "identity", "none"):
+        return raw
+    try:
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            return _inflate(raw, limit, 47 if encoding != "deflate" else 15)
+        if encoding == "br":
+            return _brotli(raw, limit)
+        if encoding == "zstd":
+            return _zstd(raw, limit)
+    except (zlib.error, brotli.error, zstd.ZstdError, EOFError, ValueError) as e:
+        if strict:
+            raise ValueError(f"cannot decode {encoding} body: {e}") from None
+        return raw
+    if strict:
+        raise ValueError(f"unknown content-encoding {encoding}")
+    return raw
+
+
+def _inflate(raw: bytes, limit: int, wbits: int) -> bytes:
+    try:
+        decoder = zlib.decompressobj(wbits)
+        out = decoder.decompress(raw, limit + 1)
+    except zlib.error:
+        if wbits != 15:
+            raise
+        decoder = zlib.decompressobj(-15)  # raw DEFLATE without the zlib header, which some servers send
+        out = decoder.decompress(raw, limit + 1)
+    return out
+
+
+def _brotli(raw: bytes, limit: int) -> bytes:
+    decoder = brotli.Decompressor()
+    out = bytearray()
+    for start in range(0, len(raw), _CHUNK):
+        out += decoder.process(raw[start : start + _CHUNK], output_buffer_limit=limit + 1)
+        if len(out) > limit:
+            return bytes(out[: limit + 1])
+        while not decoder.can_accept_more_data() and len(out) <= limit:
+            out += decoder.process(b"", output_buffer_limit=limit + 1)
+        if len(out) > limit:
+            return bytes(out[: limit + 1])
+    return bytes(out)
+
+
+def _zstd(raw: bytes, limit: int) -> bytes:
+    return zstd.ZstdDecompressor().decompress(raw, max_length=limit + 1)
 
 
 def read_reply(status: int, headers: Mapping[str, str], body: bytes | None, secrets: tuple[str, ...] = ()) -> Reply:
-    """`secrets`: the request's credential, removed from the message if the gateway echoes it (REF §4)."""
+    """`secrets`: the request's credential, removed from the message if the gateway echoes it (wire-reference "SigV4 and
+    unknown routes")."""
     parsed = _parse_json_body(body)
     message, has_message = _message(parsed)
     if message is None and (header_message := headers.get("x-amzn-errormessage")):
@@ -31,7 +108,7 @@ def read_reply(status: int, headers: Mapping[str, str], body: bytes | None, secr
         body_empty=not body,
         oauth_error=_str_field(parsed, "error"),
         cognito_type=_error_type(_str_field(parsed, "__type")),
-        www_authenticate=parse_www_authenticate(headers.get("www-authenticate", "")),
+        www_authenticate=_scrubbed(parse_www_authenticate(headers.get("www-authenticate", "")), secrets),
         request_ids={name: headers[name] for name in wire.REQUEST_ID_HEADERS if name in headers},
         date=http_date(headers.get("date")),
         cors="access-control-allow-origin" in headers,
@@ -71,6 +148,14 @@ def _cloudfront_page(parsed: dict | None, body: bytes | None) -> str | None:
     return ""
 
 
+def _scrubbed(params: dict[str, str], secrets: tuple[str, ...]) -> dict[str, str]:
+    """`error_description` and friends are wire text too: a JWT echoed there loses its signature."""
+    for name, value in params.items():
+        if len(value) >= 8:
+            params[name] = scrub(value, secrets)
+    return params
+
+
 def _error_type(value: str | None) -> str | None:
     """`NotAuthorizedException:` (Cognito's trailing colon) and `Type:detail` both become `Type`."""
     if not value:
@@ -90,13 +175,14 @@ def _parse_json_body(body: bytes | None) -> dict | None:
 
 
 def _message(parsed: dict | None) -> tuple[str | None, bool]:
-    """The `message` key in any letter case: REST uses `message`, Lambda-authorizer denials `Message` (REF §3a)."""
+    """The `message` key in any letter case: REST uses `message`, Lambda-authorizer denials `Message` (wire-reference
+    "REST Lambda authorizers")."""
     if parsed is None:
         return None, False
     for key, value in parsed.items():
         if key.lower() == "message":
             return (value if isinstance(value, str) else None), True
-    errors = parsed.get("errors")  # AppSync-style `{"errors":[{"message":...}]}` (REF §9)
+    errors = parsed.get("errors")  # AppSync-style `{"errors":[{"message":...}]}` (wire-reference "Host names")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         value = errors[0].get("message")
         return (value if isinstance(value, str) else None), True
@@ -111,10 +197,12 @@ def _str_field(parsed: dict | None, key: str) -> str | None:
 def parse_www_authenticate(value: str) -> dict[str, str]:
     """`Bearer scope="" error="invalid_token" error_description="..."` -> {"": "Bearer", "error": ...}.
 
-    HTTP APIs separate parameters with spaces (REF §2); Cognito's userInfo uses commas and no scheme (REF §7a).
+    HTTP APIs separate parameters with spaces (wire-reference "HTTP JWT authorizer"); Cognito's userInfo uses commas and
+    no scheme (wire-reference "Cognito OAuth").
     """
     if not value:
         return {}
+    value = value[:_MAX_HEADER]
     result: dict[str, str] = {}
     words = value.strip().split(None, 1)
     if words and "=" not in words[0]:

@@ -54,17 +54,41 @@ def decode_token(value: str) -> Token:
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Text fit for a verdict: JWT signatures replaced by their fingerprint, and each of `secrets` removed.
+    """Text from the wire fit for a verdict: the request's credential and every secret shape removed.
 
-    API Gateway echoes the Authorization header in some SigV4 parse errors (REF §4), so the gateway's own message
-    can carry the caller's token.
+    API Gateway echoes the Authorization header in some SigV4 parse errors (wire-reference "SigV4 and unknown
+    routes"), and the SigV4 signature mismatch message echoes the canonical request, `x-amz-security-token:<token>`
+    included. So: each of `secrets` becomes its fingerprint, JWT signatures become theirs, security tokens and
+    signatures go. Linear in the length of `text`, which is capped first.
     """
+    if len(text) > MAX_SCRUBBED:
+        text = f"{text[:MAX_SCRUBBED]}…({len(text) - MAX_SCRUBBED} more characters)"
     for secret in secrets:
         if len(secret) >= 8 and secret in text:
             text = text.replace(secret, f"<credential {fingerprint(secret)}>")
     if "eyJ" in text:
-        text = _JWT_IN_TEXT.sub(lambda m: f"{m[1]}.<signature {fingerprint(m[2])}>", text)
+        text = _RUN.sub(_scrub_run, text)
+    if "ecurity" in text or "ECURITY" in text:
+        text = _SECURITY_TOKEN.sub(lambda m: f"{m[1]}<security token removed>", text)
+    if "ignature" in text or "IGNATURE" in text:
+        text = _SIGNATURE.sub(lambda m: f"{m[1]}<signature removed>", text)
     return text
+
+
+def _scrub_run(m: re.Match[str]) -> str:
+    """One run of base64url and dots: each JWT in it (`...eyJ<header>.<claims>.<signature>`) loses its signature."""
+    run = m[0]
+    if run.count(".") < 2 or "eyJ" not in run:
+        return run
+    segments = run.split(".")
+    i = 0
+    while i + 2 < len(segments):
+        if "eyJ" in segments[i] and segments[i + 2]:
+            segments[i + 2] = f"<signature {fingerprint(segments[i + 2])}>"
+            i += 3
+        else:
+            i += 1
+    return ".".join(segments)
 
 
 def token_summary(token: Token) -> dict[str, Any]:
@@ -80,7 +104,11 @@ class _DecodeError:
 
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_=-]*\Z")
-_JWT_IN_TEXT = re.compile(r"(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)")
+MAX_SCRUBBED = 8192  # characters of a wire text kept for a verdict; longer texts are cut before any search
+# Single character classes and literal prefixes only: each search is linear on untrusted text.
+_RUN = re.compile(r"[A-Za-z0-9_.-]+")
+_SECURITY_TOKEN = re.compile(r"(?i)(x-amz-security-token[ \t]{0,4}[:=][ \t]{0,4})([^\s&'\",;<>]+)")
+_SIGNATURE = re.compile(r"(?i)((?:x-amz-)?signature[ \t]{0,4}=[ \t]{0,4})([0-9a-f]{16,})")
 
 
 def _is_base64url(segment: str) -> bool:

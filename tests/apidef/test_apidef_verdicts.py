@@ -28,7 +28,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REST_EXPORT = str(FIXTURES / "rest-orders-oas30.json")
 HTTP_EXPORT = str(FIXTURES / "http-auth0-oas30.json")
 AUTH0 = "https://dev-example.us.auth0.com/"
-HTTP_403 = (403, {}, b'{"message":"Forbidden"}')  # HTTP API, REF §2
+HTTP_403 = (403, {}, b'{"message":"Forbidden"}')  # HTTP API (docs/wire-reference.md, HTTP APIs)
 
 
 def judge(f, specs=(), **options):

@@ -168,7 +168,7 @@ def _flows(rest_id: str, http_id: str, tmp: Path) -> Path:
         flow(MISSING_AUTH_TOKEN, host=host, path="/prod/item", request_headers=bearer),  # route-not-found
         flow((403, {}, b'{"message":"Forbidden"}'), host=http_host, path="/orders", rest_ids=False,
              request_headers={"Authorization": f"Bearer {jwt}"},
-             response_headers={"apigw-requestid": "Jx9kLhQ2IAMEbXg="}),  # missing-scope (HTTP API, REF §2)
+             response_headers={"apigw-requestid": "Jx9kLhQ2IAMEbXg="}),  # missing-scope (HTTP API; docs/wire-reference.md, HTTP APIs)
     ]  # fmt: skip
     path = tmp / "capture.flows"
     with path.open("wb") as f:

@@ -34,6 +34,7 @@ from mitmproxy import http
 
 from ..bounds import levels
 from ..model import METADATA_KEY
+from ..reply import decoded_body
 from ..tokens import fingerprint
 
 REDACTION_VERSION = 2
@@ -46,6 +47,8 @@ PERSONAL_CLAIMS = frozenset({"email", "phone_number", "cognito:username", "name"
 PLAIN = "REDACTED"  # what a low-entropy secret becomes: no tag, so nothing to confirm a guess against
 _MAX_JSON_LEVELS = 64  # deeper bodies are scrubbed as text (no recursion over them)
 _GLUED_TRIES = 16  # candidate starts of a JSON object glued to the end of a segment
+MAX_BODY_DECODED = 256 * 1024  # bytes of a (decoded) body kept in evidence; gateway error bodies are tiny
+MAX_HEADER_VALUE = 16 * 1024  # characters of a header value kept in evidence
 
 Context = Literal["json", "form", "query"]
 
@@ -134,16 +137,21 @@ _SENSITIVE_HEADER_WORDS = ("auth", "token", "secret", "password", "session", "cr
 
 
 def _b64url_json(segment: str) -> Any:
+    """The JSON *object* a base64url segment encodes, or None (anything else: not worth decoding)."""
+    if not _JSON_START.match(segment):  # base64url of `{` followed by `"` or white space
+        return None
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         return json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
-def _json_start(segment: str) -> int | None:
-    """Where a base64url JSON object begins in `segment` (0: the whole of it), or None."""
-    if isinstance(_b64url_json(segment), dict):
+def _json_start(segment: str, *, whole: bool = True) -> int | None:
+    """Where a base64url JSON object begins in `segment` (0: the whole of it), or None.
+
+    `whole=False`: the caller already knows the whole segment is no JSON object."""
+    if whole and isinstance(_b64url_json(segment), dict):
         return 0
     # A glued object is a JWT header or claims, a few KiB at most: looking further back only costs time, and a few
     # candidate starts are enough (each costs a decode of the rest of the segment).
@@ -361,7 +369,7 @@ class _Scrubber:
                 emit(seg)  # a payload we cannot read: evidence for `not-a-jwt`, and no secret
                 after = "claims"
             else:
-                cut = _json_start(seg) if seg and obj is None else None
+                cut = _json_start(seg, whole=False) if seg and obj is None else None
                 head = seg[:cut] if cut else seg
                 if after and head:
                     self.note(where, "JWT signature removed")
@@ -580,6 +588,9 @@ class _Scrubber:
     def header(self, name: str, value: str, where: str) -> str:
         low = name.lower()
         where = f"{where}.{name}"
+        if len(value) > MAX_HEADER_VALUE:  # no header a ticket needs is this long; checking it would only cost time
+            self.note(where, "oversized header value removed")
+            return f"[{len(value)} characters removed by apigw-doctor: longer than {MAX_HEADER_VALUE}]"
         if low in _KEEP_HEADERS or low.startswith("access-control-") or low.startswith("x-amz-cf-"):
             return self.text(value, where)
         if low == "cookie":
@@ -675,7 +686,7 @@ class _Scrubber:
         if not message.raw_content:
             return
         try:
-            content = message.get_content(strict=True)
+            content = decoded_body(message, MAX_BODY_DECODED, strict=True)
         except ValueError:
             # Bytes we cannot decode cannot be checked for secrets, so they go.
             message.headers.pop("content-encoding", None)
@@ -683,6 +694,11 @@ class _Scrubber:
             self.note(f"{where}.body", "undecodable body removed")
             return
         if not content:
+            return
+        if len(content) > MAX_BODY_DECODED:  # a compression bomb, or just huge: never inflated or checked whole
+            message.headers.pop("content-encoding", None)
+            message.content = f"[body removed by apigw-doctor: more than {MAX_BODY_DECODED} bytes]".encode()
+            self.note(f"{where}.body", "oversized body removed")
             return
         text = content.decode("utf-8", "surrogateescape")
         new = self.body_text(text, message.headers.get("content-type", ""), f"{where}.body")

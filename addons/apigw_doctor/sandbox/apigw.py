@@ -78,7 +78,8 @@ def _sigv4_reply(v: sigv4.Verification, authorization: str, now: float, *, servi
 
 
 def _front_door(req: Request, api: RestApi, cfg: GatewayConfig, now: float, why: str) -> Handled:
-    """No such stage/resource/method (ref §4): unsigned => Missing Authentication Token, else the SigV4 texts."""
+    """No such stage/resource/method (wire-reference "SigV4 and unknown routes"): unsigned => Missing Authentication
+    Token, else the SigV4 texts."""
     preflight = _is_preflight(req)
     base = Refusal("cors-preflight-blocked" if preflight else "route-not-found", "route", why)
     v = _sigv4_check(req, cfg, region=api.region, service="execute-api", now=now)
@@ -105,11 +106,12 @@ def _iam(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> Handled 
 
 def _lambda_token_authorizer(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> Handled | None:
     """A simulated TOKEN authorizer. `deny` => Deny policy, `error` => it crashes, a valid pool JWT => Allow
-    (unless its user is in `lambda_rejects`), anything else => it throws "Unauthorized" (ref §3a)."""
+    (unless its user is in `lambda_rejects`), anything else => it throws "Unauthorized" (wire-reference "REST Lambda
+    authorizers")."""
     value = req.header("authorization")
     edge = api.edge
     if not value:
-        # ref §3a: identity source missing => 401 without invoking the authorizer.
+        # wire-reference "REST Lambda authorizers": identity source missing => 401 without invoking the authorizer.
         return r.rest_unauthorized(now, edge=edge), Refusal("missing-credential", "identity-source", "not invoked")
     token = strip_bearer(value)
     if token == "deny":
@@ -144,6 +146,11 @@ def _rest_route(api: RestApi, method: str, resource: str) -> tuple[RestRoute | N
 
 def handle_rest(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> Handled:
     edge = api.edge
+    if api.waf_body_limit is not None and len(req.body) > api.waf_body_limit:
+        # WAF evaluates before API Gateway routes the request; its default block answer is 403 Forbidden
+        # (docs/wire-reference.md, "Keys, policies, WAF, CORS").
+        detail = f"SizeRestrictions_BODY: {len(req.body)} bytes > {api.waf_body_limit}"
+        return r.rest_forbidden(now, edge=edge), Refusal("waf-blocked", "waf", detail)
     stage, _, rest = req.path.lstrip("/").partition("/")
     resource = "/" + rest
     if stage not in api.stages:
@@ -223,6 +230,10 @@ def handle_http(req: Request, api: HttpApi, cfg: GatewayConfig, now: float) -> H
                 return r.http_unauthorized(now, www_authenticate=r.AUDIENCE_CHALLENGE), result
             return r.http_unauthorized(now), result
         principal = _principal(result)
+        groups = result.claims.get("cognito:groups") or []
+        if route.backend_group is not None and route.backend_group not in groups:
+            detail = f"the integration requires group {route.backend_group!r}"
+            return r.http_backend_unauthorized(now), Refusal("backend-rejected", "integration", detail)
     payload = {"ok": True, "api": api.api_id, "routeKey": route.route_key, "principal": principal}
     return r.http_ok(now, payload), None
 
@@ -234,6 +245,7 @@ def handle_function_url(req: Request, fn: FunctionUrl, cfg: GatewayConfig, now: 
     if fn.auth_type == "AWS_IAM":
         v = _sigv4_check(req, cfg, region=fn.region, service="lambda", now=now)
         if v.outcome != "ok":
-            # The reference documents one answer for every function-URL auth failure (ref §9).
+            # The reference documents one answer for every function-URL auth failure (wire-reference "Lambda function
+            # URLs").
             return r.function_url_forbidden(now), Refusal(_SIGV4_CAUSES[v.outcome], f"sigv4:{v.outcome}", "AWS_IAM")
     return r.function_url_ok(now, {"ok": True, "function": fn.url_id}), None

@@ -15,7 +15,8 @@ REST_API_ID = "abc123defg"
 EDGE_API_ID = "edge456hij"  # same routes, edge-optimized (CloudFront headers on every answer)
 HTTP_API_ID = "xyz987hgfe"
 # A second HTTP API with a `$default` route: with `$default` present no request can ever get the 404, so the
-# preflight-behind-authorizer case needs its own API (ref §5, AWSDOC http-api-cors.md).
+# preflight-behind-authorizer case needs its own API (wire-reference "Keys, policies, WAF, CORS", AWSDOC
+# http-api-cors.md).
 SPA_HTTP_API_ID = "spa789cors"
 FUNCTION_URL_ID = "abcdefghijklmnopqrstuvwxyz012345"
 COGNITO_DOMAIN_PREFIX = "sandbox"
@@ -46,6 +47,9 @@ class RestApi:
     stages: tuple[str, ...] = ("prod",)
     edge: bool = False
     lambda_rejects: tuple[str, ...] = ("bob",)  # users the simulated Lambda authorizer answers "Unauthorized"
+    # AWS WAF web ACL with the managed rule SizeRestrictions_BODY: bodies over this many bytes are blocked before
+    # API Gateway routes the request (github.com/aws/context-ontology-accelerator/issues/135). None: no web ACL.
+    waf_body_limit: int | None = None
 
     @property
     def host(self) -> str:
@@ -57,6 +61,9 @@ class HttpRoute:
     route_key: str  # "GET /items", "ANY /x" or "$default"
     auth: Literal["none", "jwt"] = "jwt"
     scopes: tuple[str, ...] = ()
+    # The integration checks a group claim itself and answers 401 on its own (a backend such as Quarkus behind
+    # the gateway, github.com/quarkusio/quarkus/issues/28544); None: the integration accepts whatever passed.
+    backend_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +168,17 @@ def default_config(issuer: Issuer, *, clock_offset: float = 0.0) -> GatewayConfi
     providers = ((pool.issuer.removeprefix("https://"), (WEB_CLIENT_ID,)),)
     return GatewayConfig(
         rest_apis=[
-            RestApi(REST_API_ID, routes, issuers=(pool.issuer,)),
+            RestApi(REST_API_ID, routes, issuers=(pool.issuer,), waf_body_limit=8 * 1024),
             RestApi(EDGE_API_ID, routes, issuers=(pool.issuer,), edge=True),
         ],
         http_apis=[
             HttpApi(
                 HTTP_API_ID,
-                (HttpRoute("GET /items"), HttpRoute("GET /admin", scopes=("admin/write",))),
+                (
+                    HttpRoute("GET /items"),
+                    HttpRoute("GET /admin", scopes=("admin/write",)),
+                    HttpRoute("GET /reports", backend_group="reporting"),
+                ),
                 issuer=pool.issuer,
                 audiences=(WEB_CLIENT_ID, SERVER_CLIENT_ID, M2M_CLIENT_ID),
             ),
