@@ -166,9 +166,10 @@ def _flows(rest_id: str, http_id: str, tmp: Path) -> Path:
         flow(FORBIDDEN, host=host, path="/prod/orders", request_headers=access),  # api-key-rejected
         flow(MISSING_AUTH_TOKEN, host=host, path="/prod/items", request_headers=bearer),  # stage-not-deployed
         flow(MISSING_AUTH_TOKEN, host=host, path="/prod/item", request_headers=bearer),  # route-not-found
+        # missing-scope: an HTTP API's 403 (docs/wire-reference.md, HTTP APIs)
         flow((403, {}, b'{"message":"Forbidden"}'), host=http_host, path="/orders", rest_ids=False,
              request_headers={"Authorization": f"Bearer {jwt}"},
-             response_headers={"apigw-requestid": "Jx9kLhQ2IAMEbXg="}),  # missing-scope (HTTP API; docs/wire-reference.md, HTTP APIs)
+             response_headers={"apigw-requestid": "Jx9kLhQ2IAMEbXg="}),
     ]  # fmt: skip
     path = tmp / "capture.flows"
     with path.open("wb") as f:
