@@ -2,7 +2,9 @@
 fix steps.
 
 Fix steps may name `{api_id}`, `{region}`, `{stage}`, `{pool}`, `{client}`, `{header}`; the diagnosis fills them
-from the flow, or leaves a readable `<api-id>`-style placeholder.
+from the flow, or leaves a readable `<api-id>`-style placeholder. `{get_authorizers}` and `{create_deployment}`
+become the `aws apigateway ... --rest-api-id` command for REST APIs and the `aws apigatewayv2 ... --api-id` one for
+HTTP APIs (HTTP APIs are not reachable with the REST commands).
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ class Cause:
 
 _REST_AUTHORIZERS = "aws apigateway get-authorizers --rest-api-id {api_id} --region {region}"
 _HTTP_AUTHORIZERS = "aws apigatewayv2 get-authorizers --api-id {api_id} --region {region}"
+_REST_DEPLOYMENT = "aws apigateway create-deployment --rest-api-id {api_id} --stage-name {stage} --region {region}"
+_HTTP_DEPLOYMENT = "aws apigatewayv2 create-deployment --api-id {api_id} --stage-name {stage} --region {region}"
+# Filled per API type by the diagnosis (REST or HTTP API).
+API_COMMANDS = {
+    "get_authorizers": (_REST_AUTHORIZERS, _HTTP_AUTHORIZERS),
+    "create_deployment": (_REST_DEPLOYMENT, _HTTP_DEPLOYMENT),
+}
 _POOL_CLIENT = "aws cognito-idp describe-user-pool-client --user-pool-id {pool} --client-id {client} --region {region}"
 
 _CATALOGUE = (
@@ -30,7 +39,7 @@ _CATALOGUE = (
         "The request carries no {header} header, so API Gateway rejected it without calling any authorizer.",
         (
             "Send the token in the header the authorizer reads: `{header}: <token>` (check the authorizer's identity "
-            "source: " + _REST_AUTHORIZERS + ").",
+            "source: {get_authorizers}).",
             "In browser apps, make sure the interceptor that adds the header runs for this request.",
         ),
     ),
@@ -40,7 +49,7 @@ _CATALOGUE = (
         "A token is present, but not in the {header} header the authorizer reads.",
         (
             "Move the token into the `{header}` header.",
-            "Or change the authorizer's identity source to the header you use: " + _REST_AUTHORIZERS + ".",
+            "Or change the authorizer's identity source to the header you use: {get_authorizers}.",
         ),
     ),
     Cause(
@@ -104,10 +113,7 @@ _CATALOGUE = (
         "The token's `iss` is not the user pool or issuer the authorizer trusts.",
         (
             "Sign in against the pool the API uses, or point the authorizer at the pool that issued the token: "
-            + _REST_AUTHORIZERS
-            + " (REST) or "
-            + _HTTP_AUTHORIZERS
-            + " (HTTP API).",
+            "{get_authorizers}.",
             "For HTTP API JWT authorizers the issuer must match exactly, including any trailing slash.",
         ),
     ),
@@ -172,21 +178,20 @@ _CATALOGUE = (
         'Authentication Token" (REST) or 404 "Not Found" (HTTP API).',
         (
             "Check the URL: the stage name ({stage}), the resource path, a trailing slash, and the HTTP method.",
-            "Deploy the API after changing it: aws apigateway create-deployment --rest-api-id {api_id} "
-            "--stage-name {stage} --region {region}.",
+            "Deploy the API after changing it: {create_deployment}.",
             "On a custom domain, do not repeat the stage name in the path (the base-path mapping adds it).",
         ),
     ),
     Cause(
         "stage-not-deployed",
-        "The route exists, but not in the deployed stage: redeploy",
-        "The API's definition has this route, yet the stage answers as if it did not exist (Missing Authentication "
-        "Token, a SigV4 parse error, or 404): the route was added or changed after the stage's last deployment.",
+        "The stage does not have this route yet: deploy the API",
+        "The route or its authorizer exists (it is in the API definition, or it answered earlier in this capture), "
+        "but the deployed stage answers as if it did not: a change was saved but not deployed to stage {stage}, or "
+        "a later deployment removed it. API Gateway answers exactly as for an unknown route.",
         (
-            "Deploy the current API to the stage: aws apigateway create-deployment --rest-api-id {api_id} "
-            "--stage-name {stage} --region {region} (HTTP APIs: aws apigatewayv2 create-deployment --api-id "
-            "{api_id} --stage-name {stage} --region {region}, or enable auto-deploy).",
-            "If the definition is newer than what is deployed on purpose, call a stage that has the route.",
+            "Deploy the current definition to the stage: {create_deployment}.",
+            "Compare the stage's deployment with the definition: the stage's deploymentId and its date "
+            "(get-stage), and the route in the definition.",
         ),
     ),
     Cause(
@@ -198,7 +203,7 @@ _CATALOGUE = (
         (
             "Set the identity source to the header the clients send, e.g. `method.request.header.Authorization` "
             "(REST) or `$request.header.Authorization` (HTTP API); in the console's token source field, type only "
-            "the header name: " + _REST_AUTHORIZERS + ".",
+            "the header name: {get_authorizers}.",
             "Or send the token in the header the authorizer reads.",
         ),
     ),
@@ -210,8 +215,7 @@ _CATALOGUE = (
         "answers 401 without calling the authorizer.",
         (
             "Compare the header value with the expression (a `Bearer ` prefix, the token's characters, anchors): "
-            + _REST_AUTHORIZERS
-            + ".",
+            "{get_authorizers}.",
             "Fix the expression or remove it (the authorizer validates the token anyway).",
         ),
     ),
@@ -291,7 +295,7 @@ _CATALOGUE = (
         (
             "Give apigw-doctor the API's settings (--set apigw_user_pools=..., apigw_scopes=..., "
             "apigw_audiences=...) for a sharper verdict.",
-            "Check the authorizer: " + _REST_AUTHORIZERS + ", and its CloudWatch logs.",
+            "Check the authorizer: {get_authorizers}, and its CloudWatch logs.",
         ),
     ),
     Cause(

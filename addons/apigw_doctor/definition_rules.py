@@ -149,30 +149,30 @@ def _not_found(signal: Signal, match: RouteMatch, target: Target, credential: Cr
     if route is None:
         guess = f"; did you mean {match.suggestion}?" if match.suggestion else ""
         note = f"No route {method} {target.path} in the definition ({match.source}){guess}"
-        return replace(signal, cause="route-not-found", confidence=confidence, note=note)
+        return replace(signal, cause="route-not-found", confidence=confidence, note=note, also=(), decided=True)
     if match.stage_known is False:
         stages = ", ".join(match.api.stages or ())
         note = (
             f"the definition has {route.key}, but stage {match.stage} is not one of the API's stages "
             f"({stages}): check the stage in the URL"
         )
-        return replace(signal, cause="route-not-found", confidence=confidence, note=note)
+        return replace(signal, cause="route-not-found", confidence=confidence, note=note, also=(), decided=True)
     if route.auth == "iam" and credential.kind in ("missing", "api-key"):
         note = (
             f"{route.key} uses IAM authorization ({where(match)}): an unsigned request gets this answer; "
             "sign it with SigV4"
         )
-        return Signal("missing-credential", confidence, note)
+        return Signal("missing-credential", confidence, note, decided=True)
     if route.auth == "iam" and credential.kind != "sigv4":
         note = f"{route.key} uses IAM authorization ({where(match)}): send a SigV4 signature, not a token"
-        return Signal("sigv4-expected", confidence, note)
+        return Signal("sigv4-expected", confidence, note, decided=True)
     if route.auth == "unknown":
         return signal
     note = (
         f"the definition has {route.key} ({where(match)}), but the stage answers as if it did not exist: the "
         "route was added or changed after the last deployment of this stage"
     )
-    return Signal("stage-not-deployed", confidence, note)
+    return Signal("stage-not-deployed", confidence, note, decided=True)
 
 
 def _api_key(signal: Signal, match: RouteMatch, target: Target, credential: Credential) -> Signal:
@@ -181,7 +181,7 @@ def _api_key(signal: Signal, match: RouteMatch, target: Target, credential: Cred
     confidence = "high" if match.bound else "medium"
     if route.api_key_required and not credential.api_key_sent:
         note = f"{route.key} requires an API key ({where(match)}) and the request sent no x-api-key header"
-        return Signal("api-key-rejected", confidence, note)
+        return Signal("api-key-rejected", confidence, note, decided=True)
     if route.api_key_required:
         plans = match.api.usage_plan_stages
         note = f"{route.key} requires an API key ({where(match)}); the x-api-key sent was not accepted"
@@ -191,12 +191,12 @@ def _api_key(signal: Signal, match: RouteMatch, target: Target, credential: Cred
                 note += f"; stage {target.stage} is in a usage plan, so the key itself is wrong, disabled or not in it"
             else:
                 note += f"; no usage plan includes stage {target.stage}, so no key can work here yet"
-        return Signal("api-key-rejected", confidence, note, also=signal.also)
+        return Signal("api-key-rejected", confidence, note, also=signal.also, decided=True)
     note = (
         f"{route.key} requires no API key ({where(match)}): this 403 Forbidden comes from before the "
         "method (WAF, a VPC endpoint's private DNS, a disabled endpoint)"
     )
-    return Signal("gateway-forbidden", "medium", note, also=signal.also)
+    return Signal("gateway-forbidden", "medium", note, also=signal.also, decided=True)
 
 
 __all__ = ["describe_expectations", "expectations_for", "refine_signal", "route_for", "where"]
