@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mitmproxy import contentviews, http
+from mitmproxy import contentviews, ctx, http
 
 from .definition_rules import describe_expectations
 from .knowledge import Knowledge
@@ -34,6 +34,7 @@ class ApiGwContentview(contentviews.Contentview):
         flow = metadata.flow
         if not isinstance(flow, http.HTTPFlow):
             return -1
+        _follow_focus(flow)
         if isinstance(metadata.http_message, http.Response):
             # The user looks at the 401 body: the verdict belongs beside it (the body is shown below it).
             return 1.5 if METADATA_KEY in flow.metadata else -1
@@ -59,6 +60,18 @@ class ApiGwContentview(contentviews.Contentview):
 
 
 _BODY_SHOWN = 4096  # bytes of the response body shown under the verdict (the Raw view has it all)
+
+
+def _follow_focus(flow: http.HTTPFlow) -> None:
+    """Make `@focus` the flow the user is looking at. mitmweb's selection lives in the browser, and `@focus` resolves
+    to the server's view focus, which nothing moves: `apigw.explain @focus` answered for another flow. The browser
+    asks for a flow's content views when it shows that flow, so its focus is the flow rendered last."""
+    try:
+        view = ctx.master.addons.get("view")
+        if view is not None and view.focus.flow is not flow and view.get_by_id(flow.id) is flow:
+            view.focus.flow = flow
+    except Exception:  # no master (offline rendering), or a flow not in the view: nothing to follow
+        pass
 
 
 def describe_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> list[str]:

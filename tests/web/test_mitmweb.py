@@ -112,3 +112,12 @@ def test_replayed_flow_reaches_the_sandbox_and_gets_a_fresh_verdict(web: Mitmweb
         time.sleep(0.1)
     assert web.sandbox.reason_for(rids[0]).cause == "token-expired"  # the sandbox answered the replay itself
     assert flow["marked"] == "" and flow["comment"].count("token-expired [H]") == 1
+
+
+def test_focus_commands_act_on_the_flow_the_browser_shows(web: Mitmweb, api: httpx.Client, flows: list[dict]) -> None:
+    """mitmweb's selection lives in the browser; showing a flow fetches its content views, and `@focus` follows."""
+    for name, cause in (("wrong-audience", "wrong-audience [H]"), ("token-expired", "token-expired [H]")):
+        shown = web.flow_of(name, flows)
+        assert api.get(f"/flows/{shown['id']}/request/content/Auto.json").status_code == 200  # what the UI asks
+        explained = api.post("/commands/apigw.explain", json={"arguments": ["@focus"]}).json()["value"]
+        assert cause in explained and explained.count(" | ") == 0, explained
