@@ -28,6 +28,7 @@ from apigw_doctor.engine import learn_from_flow, observe_flow
 from apigw_doctor.keys import load_keystore
 from apigw_doctor.knowledge import Knowledge, make_expectations
 from apigw_doctor.sandbox.app import Sandbox
+from apigw_doctor.sandbox.config import CUSTOM_DOMAIN
 from apigw_doctor.sandbox.scenarios import RECIPES, SCENARIOS, Scenario, request_id_of
 from tests.unit import test_distractors as distractors
 from tests.unit import test_real_world_causes as real_world
@@ -438,9 +439,8 @@ def _sandbox_outcomes(sb: Sandbox, workdir: Path) -> list[Outcome]:
         path = workdir / f"jwks-{pool.pool_id}.json"
         path.write_text(json.dumps(pool.jwks()))
         specs.append(f"{pool.issuer}={path}")
-    # Custom domains are watched only when named (apigw_hosts), as a user names theirs.
-    custom = sorted({s.host for s in SCENARIOS if not s.host.endswith((".amazonaws.com", ".amazoncognito.com"))})
-    k = Knowledge(make_expectations(hosts=custom), load_keystore(specs))
+    # The sandbox's custom domain is watched only when named, as a user names theirs (apigw_hosts).
+    k = Knowledge(make_expectations(hosts=[CUSTOM_DOMAIN]), load_keystore(specs))
     ordered: list[Scenario] = [s for s in SCENARIOS if s.cause is None] + [s for s in SCENARIOS if s.cause]
     outcomes = []
     with sb.client() as client:
