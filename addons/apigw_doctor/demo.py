@@ -64,6 +64,9 @@ DEMO_SCENARIOS: tuple[str, ...] = (
     "authorizer-denied",
     "api-key-rejected",
     "waf-blocked-large-body",
+    # Lambda TOKEN authorizers whose identity source / validation expression only the API definition shows
+    "identity-source-mismatch",
+    "token-validation-mismatch",
     # Cognito
     "ok-cognito-sign-in",
     "cognito-bad-credentials",
@@ -126,6 +129,13 @@ def pool_keys(sb: Sandbox, workdir: Path) -> list[str]:
     return found
 
 
+def api_definitions(sb: Sandbox, workdir: Path) -> list[str]:
+    """`apigw_api_spec` options for the sandbox's own OpenAPI exports, as a user passes `aws apigateway get-export`."""
+    from .sandbox.export import write_exports
+
+    return [f"apigw_api_spec={path}" for path in write_exports(sb.config, workdir / "definitions")]
+
+
 def run_scenarios(
     sb: Sandbox,
     workdir: Path,
@@ -133,9 +143,11 @@ def run_scenarios(
     names: Sequence[str] | None = None,
     confdir: Path | None = None,
     options: Sequence[str] = (),
+    definitions: bool = True,
     step: Step = lambda _: None,
 ) -> DemoRun:
-    """Run the scenarios through a fresh mitmdump (stopped again before this returns) and compare the verdicts."""
+    """Run the scenarios through a fresh mitmdump (stopped again before this returns) and compare the verdicts.
+    `definitions`: pass the sandbox's own OpenAPI exports (`apigw_api_spec`), as a user with the API's export would."""
     require_httpx()
     import httpx
 
@@ -148,7 +160,8 @@ def run_scenarios(
     flow_file, log_file = workdir / "demo.mitm", workdir / "mitmdump.log"
     started = time.monotonic()
     step("starting mitmdump")
-    options = [*pool_keys(sb, workdir), *options]
+    specs = api_definitions(sb, workdir) if definitions else []
+    options = [*pool_keys(sb, workdir), *specs, *options]
     proxy = ProxyProcess(proxy_argv("mitmdump", confdir, mitmdump_args(sb, flow_file, options)), log_file)
     results: list[tuple[Scenario, ScenarioResult | None, str]] = []
     try:

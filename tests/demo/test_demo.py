@@ -41,7 +41,7 @@ def test_the_demo_is_representative() -> None:
     from apigw_doctor.sandbox.scenarios import by_name
 
     scenarios = [by_name(n) for n in demo.DEMO_SCENARIOS]
-    assert 20 <= len(scenarios) <= 36
+    assert 20 <= len(scenarios) <= 38
     assert len({s.cause for s in scenarios if s.cause}) >= 15  # one per common cause
     assert sum(s.cause is None for s in scenarios) >= 4  # and several successes
 

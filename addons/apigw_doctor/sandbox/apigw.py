@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from . import responses as r
@@ -106,15 +107,26 @@ def _iam(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> Handled 
 # --- REST API -----------------------------------------------------------------------------------------------
 
 
-def _lambda_token_authorizer(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> Handled | None:
+def _lambda_token_authorizer(
+    req: Request, api: RestApi, cfg: GatewayConfig, now: float, route: RestRoute
+) -> Handled | None:
     """A simulated TOKEN authorizer. `deny` => Deny policy, `error` => it crashes, a valid pool JWT => Allow
     (unless its user is in `lambda_rejects`), anything else => it throws "Unauthorized" (wire-reference "REST Lambda
     authorizers")."""
-    value = req.header("authorization")
+    value = req.header(route.identity_header)
     edge = api.edge
+    # wire-reference "REST Lambda authorizers": an identity source that is missing, or a value failing the token
+    # validation expression => 401 without invoking the authorizer.
     if not value:
-        # wire-reference "REST Lambda authorizers": identity source missing => 401 without invoking the authorizer.
+        if route.identity_header.lower() != "authorization" and req.header("authorization"):
+            detail = f"not invoked: the identity source is {route.identity_header}, the token came in Authorization"
+            return r.rest_unauthorized(now, edge=edge), Refusal("identity-source-mismatch", "identity-source", detail)
         return r.rest_unauthorized(now, edge=edge), Refusal("missing-credential", "identity-source", "not invoked")
+    if route.validation_expression and re.fullmatch(route.validation_expression, value) is None:
+        detail = f"not invoked: the token does not match {route.validation_expression}"
+        return r.rest_unauthorized(now, edge=edge), Refusal(
+            "token-validation-mismatch", "validation-expression", detail
+        )
     token = strip_bearer(value)
     if token == "deny":
         return r.rest_explicit_deny(now, edge=edge), Refusal("authorizer-denied", "lambda", "policy Effect Deny")
@@ -173,7 +185,7 @@ def handle_rest(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> H
             return r.rest_unauthorized(now, edge=edge), result
         principal = _principal(result)
     elif route.auth == "lambda":
-        refused = _lambda_token_authorizer(req, api, cfg, now)
+        refused = _lambda_token_authorizer(req, api, cfg, now, route)
         if refused:
             return refused
     elif route.auth == "lambda-cached":

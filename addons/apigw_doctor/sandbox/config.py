@@ -38,6 +38,8 @@ class RestRoute:
     auth: RestAuth = "none"
     scopes: tuple[str, ...] = ()  # method OAuth scopes (Cognito authorizer)
     api_key: bool = False
+    identity_header: str = "Authorization"  # the Lambda TOKEN authorizer's identity source header
+    validation_expression: str | None = None  # its identityValidationExpression (re.fullmatch on the header value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,9 @@ def default_rest_routes() -> tuple[RestRoute, ...]:
         # A caching TOKEN authorizer whose Allow names one method ARN (sandbox/authorizer_cache.py).
         RestRoute("GET", "/cached/items", "lambda-cached"),
         RestRoute("GET", "/cached/orders", "lambda-cached"),
+        # TOKEN authorizers configured away from what clients send; only the API's definition tells (sandbox/export.py).
+        RestRoute("GET", "/partner/items", "lambda", identity_header="X-Auth-Token"),
+        RestRoute("GET", "/strict/items", "lambda", validation_expression=r"^Bearer [-0-9a-zA-Z\._]*$"),
         RestRoute("GET", "/iam/items", "iam"),
         RestRoute("GET", "/keyed/items", "none", api_key=True),
         RestRoute("GET", "/public", "none"),

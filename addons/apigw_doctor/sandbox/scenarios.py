@@ -136,6 +136,11 @@ SCENARIOS: tuple[Scenario, ...] = (
       "HTTP API: route needs admin/write (403 unconfirmed on AWS)"),
     S("backend-rejected", "backend-rejected", "GET", HTTP, "/reports", "id", 401,
       "HTTP API: the token passes, the integration itself answers 401 (www-authenticate: Bearer)"),
+    # --- Lambda TOKEN authorizers configured away from the client: only the API definition makes these high ---
+    S("identity-source-mismatch", "identity-source-mismatch", "GET", REST, "/prod/partner/items", "id_bearer", 401,
+      "Authorization: Bearer <id token>, but the authorizer's identity source is X-Auth-Token"),
+    S("token-validation-mismatch", "token-validation-mismatch", "GET", REST, "/prod/strict/items", "id", 401,
+      "a bare ID token; the authorizer's validation expression wants `Bearer <token>`"),
     S("waf-blocked-large-body", "waf-blocked", "POST", REST, "/prod/items", "large_body", 403,
       "a 9 KB body: AWS WAF's SizeRestrictions_BODY blocks it before API Gateway routes it"),
     S("custom-domain-unmapped", "custom-domain-unmapped", "GET", CUSTOM_DOMAIN, "/v2/items", "id", 403,
