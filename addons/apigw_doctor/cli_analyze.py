@@ -18,6 +18,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from mitmproxy import exceptions, http, io, optmanager
 from mitmproxy.io.har import request_to_flow
@@ -28,7 +29,7 @@ from . import options
 from .addon import annotate
 from .bounds import printable
 from .engine import observe_flow
-from .harstream import HarReader, NotAHar, missing_field
+from .harstream import CREDENTIAL_HEADER, HarReader, NotAHar, missing_field
 from .knowledge import Knowledge
 from .model import Diagnosis
 from .render import safe_url, verdict_renderable
@@ -78,12 +79,15 @@ class Source:
     har: bool = False
     stripped: bool = False  # a sanitized browser export: no Authorization or Cookie header anywhere
     size: int = 0
+    # Set by the caller: entries to hosts the engine ignores are answered with a row, without building a flow.
+    unwatched: Callable[[dict[str, Any]], bool] | None = None
     position: Callable[[], int] = lambda: 0  # bytes read so far, for the progress bar
 
     def tell(self) -> int:
         return self.position()
 
-    def flows(self, fp: IO[bytes]) -> Iterator[http.HTTPFlow]:
+    def flows(self, fp: IO[bytes]) -> Iterator[http.HTTPFlow | dict[str, Any]]:
+        """Flows; or, for a HAR entry to a host no check applies to, the entry itself (cheaper than a flow)."""
         head = fp.read(64)
         fp.seek(0)
         if not head.strip():
@@ -114,6 +118,9 @@ class Source:
             if (missing := missing_field(entry)) is not None:
                 self.skipped.append(f"entry {index}: missing field {missing}")
                 continue
+            if self.unwatched is not None and self.unwatched(entry):
+                yield entry
+                continue
             try:
                 yield request_to_flow(entry)
             except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -136,16 +143,13 @@ class Source:
             self.skipped.append(f"after flow {count}: the rest of the file is unreadable ({e}); truncated?")
 
 
-_NAMES = (b'"authorization"', b'"Authorization"', b'"AUTHORIZATION"', b'"cookie"', b'"Cookie"')
-
-
 def _names_anywhere(fp: IO[bytes]) -> bool:
     """Whether an Authorization or Cookie header name appears anywhere in the file: a byte search, no parsing."""
     import mmap
 
     try:
         with mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            return any(mm.find(name) >= 0 for name in _NAMES)
+            return CREDENTIAL_HEADER.search(mm) is not None
     except (OSError, ValueError):  # not a regular file (a pipe): judge by what was read
         return False
 
@@ -235,7 +239,7 @@ def _analyze(
     unreadable = 0
     index = 0
     for name in files:
-        source = Source(Path(name))
+        source = Source(Path(name), unwatched=None if html else _unwatched_by(knowledge))
         try:
             fp = source.path.open("rb")
         except FileNotFoundError:
@@ -256,6 +260,14 @@ def _analyze(
                 for f in source.flows(fp):
                     count += 1
                     index += 1
+                    if isinstance(f, dict):  # an entry to a host the engine ignores: its row, and nothing else
+                        knowledge.lineage.flows += 1  # flow numbers stay those of a full reading
+                        if json_rows is not None:
+                            json_rows.add(_entry_row(index, f))
+                        elif show_all:
+                            rows.append(_entry_row(index, f))
+                        tick()
+                        continue
                     diagnosis = observe_flow(f, knowledge, credentials_stripped=source.stripped)
                     if diagnosis is not None:
                         annotate(f, diagnosis)  # our copy, read from a file: the same annotation the live addon makes
@@ -320,6 +332,37 @@ def _progress(err: Console, name: str, size: int, position: Callable[[], int]):
             progress.stop()
 
     return _Bar()
+
+
+def _unwatched_by(knowledge: Knowledge) -> Callable[[dict[str, Any]], bool]:
+    """Whether a HAR entry goes to a host no check applies to (the engine would return at once for its flow)."""
+    match = knowledge.hosts.match
+
+    def unwatched(entry: dict[str, Any]) -> bool:
+        request = entry["request"]
+        names = []
+        for header in request["headers"]:
+            name = header.get("name", "").lower() if isinstance(header, dict) else ""
+            if name in ("host", ":authority"):
+                names.append(str(header.get("value", "")))
+            elif name == "x-amz-target":
+                return False  # a Cognito API call is recognised on any host
+        host = urlsplit(str(request["url"])).netloc.rpartition("@")[2]
+        return not any(match(n) for n in (host, *names) if n)
+
+    return unwatched
+
+
+def _entry_row(index: int, entry: dict[str, Any]) -> dict[str, Any]:
+    request, response = entry["request"], entry["response"]
+    return {
+        "index": index,
+        "method": printable(str(request["method"]), one_line=True),
+        "url": printable(safe_url(str(request["url"])), one_line=True),
+        "status": response.get("status"),
+        "target": None,
+        "diagnosis": None,
+    }
 
 
 def _row(index: int, f: http.HTTPFlow, diagnosis: Diagnosis | None) -> dict[str, Any]:

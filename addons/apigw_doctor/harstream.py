@@ -20,7 +20,8 @@ from typing import IO, Any
 CHUNK = 1 << 20
 _ENTRIES = re.compile(r'"entries"\s*:\s*\[')
 _CREATOR_NAME = re.compile(r'"creator"\s*:\s*\{[^{}]{0,2000}?"name"\s*:\s*"([^"\\]{0,200})"')
-_CREDENTIAL_NAMES = (b'"authorization"', b'"cookie"')
+# A header *named* Authorization or Cookie (a value such as `Vary: Cookie` does not count).
+CREDENTIAL_HEADER = re.compile(rb'"name"[ \t\r\n]{0,8}:[ \t\r\n]{0,8}"(?i:authorization|cookie)"')
 # What mitmproxy's HAR reader needs of each entry, in the order it reads them.
 REQUIRED_FIELDS = (
     ("startedDateTime",),
@@ -45,7 +46,7 @@ class NotAHar(ValueError):
 @dataclass
 class HarInfo:
     creator: str | None = None
-    credential_headers: bool = False  # an Authorization or Cookie header name appears somewhere in the file
+    credential_headers: bool = False  # an Authorization or Cookie header appears in what was read so far
     entries: int = 0
     skipped: list[str] = field(default_factory=list)  # one line per entry that could not be read
     truncated: bool = False
@@ -92,9 +93,8 @@ class HarReader:
             self._buffer += self._decoder.decode(b"", final=True)
             return False
         if not self.info.credential_headers:
-            window = (self._tail + data).lower()
-            self.info.credential_headers = any(name in window for name in _CREDENTIAL_NAMES)
-            self._tail = data[-32:]
+            self.info.credential_headers = CREDENTIAL_HEADER.search(self._tail + data) is not None
+            self._tail = data[-64:]
         self._buffer += self._decoder.decode(data)
         return True
 

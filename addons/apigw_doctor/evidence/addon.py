@@ -39,6 +39,10 @@ PERSONAL_OPTION = "apigw_redact_personal"
 _REMEMBERED = 4096  # flow ids already exported; a flow can see `response` and then `error`
 QUEUE_SIZE = 256  # bundles waiting for the worker; beyond that they are dropped and counted
 DRAIN_SECONDS = 3.0  # how long `done` waits for queued bundles: mitmdump must exit promptly on SIGTERM
+# The worker shares the interpreter lock with the event loop, so it writes in the gaps between flows: it waits until
+# no flow has been seen for QUIET_SECONDS, but never defers a bundle longer than MAX_DEFER_SECONDS.
+QUIET_SECONDS = 0.004
+MAX_DEFER_SECONDS = 0.5
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
@@ -52,17 +56,19 @@ class BundleWriter:
         self.max_bytes = max_bytes
         self.personal = personal
         self.say = say  # (level, message), delivered on the event loop
-        self.queue: queue.Queue[http.HTTPFlow | None] = queue.Queue(QUEUE_SIZE)
+        self.queue: queue.Queue[dict | None] = queue.Queue(QUEUE_SIZE)  # flow states (`get_state`)
         self.dropped = 0
         self.written = 0
         self.failed = 0
         self.stopped: str | None = None  # why writing stopped for good (disk full, size cap)
         self._bytes = tree_size(directory) if max_bytes is not None else 0
         self._abandon = threading.Event()
+        self._draining = False
+        self.last_activity = 0.0  # time.monotonic() of the last flow the proxy handled
         self._thread = threading.Thread(target=self._run, name="apigw-evidence", daemon=True)
         self._thread.start()
 
-    def submit(self, snapshot: http.HTTPFlow) -> bool:
+    def submit(self, snapshot: dict) -> bool:
         if self.stopped is not None:
             self.dropped += 1
             return False
@@ -76,6 +82,7 @@ class BundleWriter:
     def close(self, timeout: float = DRAIN_SECONDS) -> int:
         """Write what is queued, for at most `timeout` seconds; returns how many bundles were left unwritten."""
         deadline = time.monotonic() + timeout
+        self._draining = True
         while True:  # the sentinel must go in even when the queue is full
             try:
                 self.queue.put(None, timeout=max(0.01, deadline - time.monotonic()))
@@ -95,12 +102,23 @@ class BundleWriter:
             if self.stopped is not None:
                 self.dropped += 1
                 continue
+            self._wait_for_a_gap()
             self._write(item)
 
-    def _write(self, snapshot: http.HTTPFlow) -> None:
+    def _wait_for_a_gap(self) -> None:
+        give_up = time.monotonic() + MAX_DEFER_SECONDS
+        while not self._draining and time.monotonic() < give_up:
+            idle = time.monotonic() - self.last_activity
+            if idle >= QUIET_SECONDS:
+                return
+            time.sleep(QUIET_SECONDS - idle)
+
+    def _write(self, state: dict) -> None:
         try:
+            snapshot = http.HTTPFlow.from_state(state)  # the rebuild half of `flow.copy()`, off the event loop
             path = write_bundle(snapshot, self.directory, personal=self.personal)
         except OSError as e:
+            snapshot = _Named(state)
             if e.errno in _DISK_FULL:
                 self.stopped = f"the disk is full ({e.strerror}); no more evidence is written"
                 self.say(logging.WARNING, f"apigw-doctor: {self.stopped}")
@@ -110,10 +128,12 @@ class BundleWriter:
             return
         except Exception as e:  # never let the worker die: one line, and the next bundle goes on
             self.failed += 1
-            self.say(logging.WARNING, _could_not(snapshot, e))
+            self.say(logging.WARNING, _could_not(_Named(state), e))
             return
         self.written += 1
-        self.say(logging.INFO, f"apigw-doctor: evidence written to {path}")
+        # One line for the first bundle, then only at debug level: a line per failing flow is noise (and log
+        # dispatch costs the event loop); `done` says how many were written.
+        self.say(logging.INFO if self.written == 1 else logging.DEBUG, f"apigw-doctor: evidence written to {path}")
         if self.max_bytes is not None:
             self._bytes += tree_size(path)
             if self._bytes >= self.max_bytes:
@@ -121,7 +141,14 @@ class BundleWriter:
                 self.say(logging.WARNING, f"apigw-doctor: {self.stopped}; no more evidence is written")
 
 
-def _could_not(f: http.HTTPFlow, e: Exception) -> str:
+class _Named:
+    """The id of a flow state, for a message."""
+
+    def __init__(self, state: dict) -> None:
+        self.id = str(state.get("id", "?"))
+
+
+def _could_not(f: http.HTTPFlow | _Named, e: Exception) -> str:
     reason = bound_text(f"{type(e).__name__}: {e}", 300, one_line=True)
     return f"apigw-doctor: could not write evidence for flow {f.id[:8]}: {reason}"
 
@@ -183,8 +210,10 @@ class EvidenceExporter:
     # The hooks are sync: they copy the flow on the loop thread (so the worker never reads a flow another addon
     # may be changing) and queue it. Nothing is awaited, so no response waits for the disk.
     def response(self, f: http.HTTPFlow) -> None:
-        if self._wants(f):
-            self._queue(f)
+        if self.writer is not None:
+            self.writer.last_activity = time.monotonic()
+            if self._wants(f):
+                self._queue(f)
 
     def error(self, f: http.HTTPFlow) -> None:
         if self._wants(f):
@@ -200,6 +229,8 @@ class EvidenceExporter:
             return
         left = writer.close()
         self._flush()
+        if writer.written > 1:
+            logger.info(f"apigw-doctor: {writer.written} evidence bundle(s) written to {writer.directory}")
         if left:
             logger.warning(
                 f"apigw-doctor: {left} evidence bundle(s) not written: the {DRAIN_SECONDS:.0f} s limit passed"
@@ -227,8 +258,7 @@ class EvidenceExporter:
             pass
         self._remember(f.id)
         try:
-            snapshot = f.copy()
-            snapshot.id = f.id
+            snapshot = f.get_state()  # a deep copy of the flow's data, taken on the loop; rebuilt in the worker
         except Exception as e:  # never raise out of a hook: one line, and the flow goes on
             logger.warning(_could_not(f, e))
             return
