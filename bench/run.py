@@ -1,5 +1,5 @@
 """apigw-doctor benchmarks: engine cost, throughput through mitmdump, memory. Prints a table judged against the
-DESIGN.md quality targets; `--json PATH` saves the numbers (default: bench/results/<time>-<mode>.json).
+docs/design.md quality targets; `--json PATH` saves the numbers (default: bench/results/<time>-<mode>.json).
 
     .venv/bin/python bench/run.py            # full run (a few minutes)
     .venv/bin/python bench/run.py --quick    # short run, noisier

@@ -1,4 +1,4 @@
-"""The DESIGN.md quality targets for speed and memory, in one place."""
+"""The docs/design.md quality targets for speed and memory, in one place."""
 
 from __future__ import annotations
 

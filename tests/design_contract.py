@@ -1,4 +1,4 @@
-"""DESIGN.md contracts the tests hold the code to (copied from the document, not from the code)."""
+"""docs/design.md contracts the tests hold the code to (copied from the document, not from the code)."""
 
 # "Cause catalogue (stable codes)".
 DESIGN_CAUSES = frozenset(

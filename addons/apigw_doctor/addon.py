@@ -9,7 +9,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 
-from mitmproxy import command, contentviews, ctx, exceptions, flow, http, types
+from mitmproxy import command, contentviews, ctx, flow, http, types
 from mitmproxy.hooks import UpdateHook
 
 from . import options
@@ -40,15 +40,20 @@ class ApiGwDoctor:
         contentviews.add(ApiGwContentview(lambda: self.knowledge))
 
     def configure(self, updated: set[str]) -> None:
-        if not updated & options.ENGINE_OPTION_NAMES:
-            return
-        try:
-            self.knowledge = options.knowledge_from(ctx.options)
-        except ValueError as e:
-            raise exceptions.OptionsError(str(e)) from e
+        if "apigw_repeat" in updated:
+            repeat = ctx.options.apigw_repeat
+            if repeat not in options.REPEAT_CHOICES:
+                raise options.invalid("apigw_repeat", repeat, f"must be one of {', '.join(options.REPEAT_CHOICES)}")
+            self.verdicts.summarise = repeat == "summarise"
+        if updated & options.ENGINE_OPTION_NAMES:
+            self.knowledge = options.knowledge_from(ctx.options)  # an OptionError names the option and the value
 
     def running(self) -> None:
-        logger.info(f"apigw-doctor: {describe(self.knowledge)}")
+        unknown = options.unknown_options(ctx.options)
+        for line in unknown:
+            logger.error(line)  # an error at start-up: mitmdump and mitmweb exit non-zero
+        if not unknown:
+            logger.info(f"apigw-doctor: {describe(self.knowledge)}")
 
     def response(self, flow: http.HTTPFlow) -> None:
         try:

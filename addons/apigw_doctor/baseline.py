@@ -1,4 +1,4 @@
-"""What successful flows taught the engine: the baseline a failing request is compared with (anchors.md §12.3).
+"""What successful flows taught the engine: the baseline a failing request is compared with.
 
 Two levels: per API (issuers, app clients, signing keys) and per route (token types, scopes, credential kinds),
 because an API trusts one pool while each method may want its own token type and scopes. Both are bounded.

@@ -1,4 +1,5 @@
-"""The cause catalogue (DESIGN.md): a stable code, a title, the plain-words explanation, and the fix steps.
+"""The cause catalogue (docs/design.md, "Cause catalogue"): a stable code, a title, the plain-words explanation, and the
+fix steps.
 
 Fix steps may name `{api_id}`, `{region}`, `{stage}`, `{pool}`, `{client}`, `{header}`; the diagnosis fills them
 from the flow, or leaves a readable `<api-id>`-style placeholder.

@@ -1,7 +1,8 @@
 """Pipeline step 5, the check chain: small named checks, all evaluated (no fail-fast), chosen by profile.
 
 Each check reads a `CheckContext` and returns one `Finding` with the expected and the actual value.
-The rules per authorizer come from REF §1 (REST Cognito), §2 (HTTP API JWT) and anchors.md §1.2.
+The rules per authorizer come from docs/wire-reference.md, "REST Cognito authorizer" and
+"HTTP JWT authorizer", and follow the order of awslabs/aws-jwt-verify.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class CheckContext:
     token: Token | None
     reply: Reply
     profile: AuthorizerProfile  # the authorizer's rules (profiles.py); checks read its fields, never its name
-    now: float  # the gateway's clock (DESIGN: time rule)
+    now: float  # the gateway's clock (docs/design.md: "Time is the gateway's")
     expectations: Expectations
     api: ApiBaseline | None  # learned from successful calls to this API
     route: RouteBaseline | None  # ... and to this method and path
@@ -229,7 +230,8 @@ def check_not_before(ctx: CheckContext) -> Finding:
         return Finding(
             "token.nbf", "fail", f"nbf before {utc(ctx.now)}", f"nbf {utc(nbf)}", cause="token-not-yet-valid"
         )
-    # HTTP API JWT authorizers require iat before now (REF §2); Cognito authorizers do not document it.
+    # HTTP API JWT authorizers require iat before now (wire-reference "HTTP JWT authorizer"); Cognito authorizers do not
+    # document it.
     if isinstance(iat, int | float) and iat > ctx.now:
         result = "fail" if ctx.profile.iat_strict else "warn"
         return Finding(
@@ -309,7 +311,8 @@ def _scopes_required(ctx: CheckContext) -> bool | None:
 
 
 def check_token_use(ctx: CheckContext) -> Finding:
-    """REST Cognito: no method scopes means ID token, scopes mean access token (REF §1)."""
+    """REST Cognito: no method scopes means ID token, scopes mean access token (wire-reference "REST Cognito
+    authorizer")."""
     token = _readable(ctx)
     if token is None or not ctx.profile.token_use_by_scopes:
         return Finding("token.use", "skip")
@@ -438,7 +441,8 @@ def _shown(value: object) -> str:
 
 # -- SigV4 -------------------------------------------------------------------------------------------------------
 
-_SIGV4_WINDOW = 300  # execute-api accepts X-Amz-Date within 5 minutes of its clock (REF §4)
+# execute-api accepts X-Amz-Date within 5 minutes of its clock (wire-reference "SigV4 and unknown routes")
+_SIGV4_WINDOW = 300
 
 
 def check_sigv4_date(ctx: CheckContext) -> Finding:

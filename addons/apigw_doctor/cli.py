@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="analyse HAR or mitmproxy flow files offline")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--json", action="store_true", help="print one JSON object (schema in DESIGN.md)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (schema: docs/design.md)")
     p.add_argument(
         "--set",
         dest="options",

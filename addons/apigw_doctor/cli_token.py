@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .model import Credential, Token
@@ -37,8 +38,42 @@ def read_input(value: str) -> str:
     return text[:-1] if text.endswith("\n") and not text.endswith("\n\n") else text  # the shell's own newline
 
 
+# Exit codes: the token would pass the time checks / it is expired, not yet valid or not a usable token / no input.
+OK, UNUSABLE, NO_INPUT = 0, 1, 2
+
+
 def describe(raw: str, now: float) -> dict[str, Any]:
-    """Plain data about the token; the caller draws it."""
+    """Plain data about the token, with a one-line `status` and the `exit` code; the caller draws it."""
+    if not raw.strip():
+        return {"kind": "no input", "lints": [], "fingerprint": None, "exit": NO_INPUT,
+                "status": "no input: give the token as an argument, or on standard input"}  # fmt: skip
+    result = _describe(raw, now)
+    result["status"], result["exit"] = _status(result, now)
+    return result
+
+
+def _status(info: dict[str, Any], now: float) -> tuple[str, int]:
+    """One line: can this token pass API Gateway's time checks, and if not, why not."""
+    claims = info.get("claims")
+    if claims is None:
+        return f"NOT USABLE: {info['kind']}, not a token API Gateway can validate", UNUSABLE
+    exp, nbf, iat = (claims.get(k) for k in ("exp", "nbf", "iat"))
+    if isinstance(exp, int | float) and exp <= now:
+        return f"EXPIRED {ago(now - exp)} ago ({utc(exp)}, by this machine's clock)", UNUSABLE
+    if isinstance(nbf, int | float) and nbf > now:
+        return f"NOT YET VALID: nbf is {ago(nbf - now)} from now ({utc(nbf)})", UNUSABLE
+    if isinstance(iat, int | float) and iat > now:
+        return (
+            f"NOT YET VALID: issued {ago(iat - now)} in the future (iat {utc(iat)}); HTTP API JWT authorizers "
+            "refuse it. The issuer's clock or this machine's is wrong",
+            UNUSABLE,
+        )
+    if not isinstance(exp, int | float):
+        return "NO EXPIRY: the token has no exp claim; Cognito tokens always have one", UNUSABLE
+    return f"valid for {ago(exp - now)} more (by this machine's clock; the signature is not checked)", OK
+
+
+def _describe(raw: str, now: float) -> dict[str, Any]:
     credential, token = read_credential(raw)
     lints = [f"the value {_DAMAGE[d]}" for d in credential.damage if d in _DAMAGE]
     result: dict[str, Any] = {"kind": _kind(credential, token), "lints": lints, "fingerprint": None}
@@ -97,7 +132,9 @@ def _facts(token: Token, now: float) -> list[tuple[str, str]]:
         facts.append(("groups", ", ".join(map(str, groups)) if isinstance(groups, list) else str(groups)))
     for name, label in (("auth_time", "signed in"), ("iat", "issued"), ("nbf", "not before")):
         if isinstance(claims.get(name), int | float):
-            facts.append((label, f"{utc(claims[name])} ({_relative(claims[name], now)})"))
+            when = claims[name]
+            future = "  IN THE FUTURE" if name in ("iat", "auth_time") and when > now else ""
+            facts.append((label, f"{utc(when)} ({_relative(when, now)}){future}"))
     exp = claims.get("exp")
     if isinstance(exp, int | float):
         state = f"expired {ago(now - exp)} ago" if exp <= now else f"valid for {ago(exp - now)}"
@@ -134,13 +171,22 @@ def _claim_lints(token: Token) -> list[str]:
 
 
 def explain(value: str, *, as_json: bool) -> int:
+    """The `token` command. Exit 0: the token would pass the time checks; 1: expired, not yet valid or not a usable
+    token; 2: no input."""
     raw = read_input(value)
     info = describe(raw, time.time())
     if as_json:
         json.dump(info, sys.stdout, indent=2, ensure_ascii=False, default=str)
         sys.stdout.write("\n")
-        return 0
+        return info["exit"]
+    if info["exit"] == NO_INPUT:
+        print(f"apigw-doctor token: {info['status']}", file=sys.stderr)
+        return NO_INPUT
     out = Console(highlight=False)
+    if not out.is_terminal:  # a pipe or a file: whole lines, nothing cut at 80 columns
+        out = Console(highlight=False, soft_wrap=True, width=200)
+    colour = "green" if info["exit"] == OK else "bold red"
+    out.print(f"[{colour}]{escape(info['status'])}[/]")
     out.print(
         f"[bold]{info['kind']}[/bold]"
         + (f"  [dim]fingerprint {info['fingerprint']}[/dim]" if info["fingerprint"] else "")
@@ -157,4 +203,4 @@ def explain(value: str, *, as_json: bool) -> int:
     if "claims" in info:
         out.print("[dim]claims (signature not shown):[/dim]")
         out.print_json(json.dumps(info["claims"], default=str))
-    return 0
+    return info["exit"]

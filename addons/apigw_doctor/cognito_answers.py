@@ -5,7 +5,7 @@ AdminInitiateAuth, RespondToAuthChallenge, AdminRespondToAuthChallenge and GetTo
 `AuthenticationResult`; RevokeToken, GlobalSignOut and AdminUserGlobalSignOut revoke. The prefix domain:
 `POST /oauth2/token` (code, refresh and client-credentials grants) and `POST /oauth2/revoke`. Identity pools
 (`AWSCognitoIdentityService.<Operation>`): GetOpenIdToken and GetCredentialsForIdentity. Field names are those of
-the Cognito API references (docs/wire-reference.md, "Cognito").
+the Cognito API references (docs/wire-reference.md, "Cognito API" and "Cognito OAuth").
 
 Only fingerprints and a few claims leave this module; the token values are dropped with the parsed bodies.
 """

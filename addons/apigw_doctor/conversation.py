@@ -4,10 +4,10 @@
   request failed for the token's expiry, a warning when it still succeeded).
 - `revoked-token-accepted` (warning): the API accepted a token the proxy saw revoked. API Gateway's Cognito and
   JWT authorizers check signature and expiry only, so a revoked ID or access token works until `exp`
-  (docs/wire-reference.md, "Token revoked by GlobalSignOut / RevokeToken").
+  (docs/wire-reference.md, "REST Cognito authorizer", the revocation row).
 - `cognito-token-revoked`: names the flow that revoked the token.
 - `authorizer-cached-policy`: a Lambda authorizer allowed this credential on another method shortly before and now
-  denies it implicitly within the cache TTL (docs/wire-reference.md, "Caching pitfalls (REST)").
+  denies it implicitly within the cache TTL (docs/wire-reference.md, "REST Lambda authorizers", caching).
 - `stage-not-deployed`: a route that succeeded earlier in the capture now answers Missing Authentication Token.
 
 The engine calls `observe` once per watched flow; `diagnosis` calls `story_cause` and `warnings`.

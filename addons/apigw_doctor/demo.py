@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .sandbox.scenarios import Scenario, ScenarioResult
 
 # One scenario per common cause and several successes (all of the sandbox's would make a long table). Each
-# API's successes come first, as in real use: the engine also learns what a working call sends (DESIGN.md).
+# API's successes come first, as in real use: the engine also learns what a working call sends (docs/design.md).
 DEMO_SCENARIOS: tuple[str, ...] = (
     # REST API, Cognito authorizer
     "ok-rest-id-token",

@@ -41,7 +41,8 @@ def proxy_argv(tool: str, confdir: Path, args: Sequence[str]) -> list[str]:
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
-    env["PYTHONUNBUFFERED"] = "1"  # else the "listening at" line sits in a buffer (mitmproxy12-notes.md §0.6)
+    # else the "listening at" line sits in a buffer (docs/design.md, "Living inside mitmproxy 12")
+    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 

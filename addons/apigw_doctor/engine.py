@@ -20,7 +20,8 @@ __all__ = ["choose_profile", "diagnose_flow", "header_dict", "learn_from_flow", 
 
 _COGNITO_SURFACES = ("cognito-oauth", "cognito-idp", "cognito-identity")
 # How far the proxy's clock may be from the gateway's before the success fast path could miss a warning: the
-# 5 minutes API Gateway itself tolerates for SigV4 (REF §4). Much more would send every 1-hour token down the slow path.
+# 5 minutes API Gateway itself tolerates for SigV4 (wire-reference "SigV4 and unknown routes"). Much more would send
+# every 1-hour token down the slow path.
 _CLOCK_SLACK = 300
 
 
@@ -132,7 +133,7 @@ def choose_profile(
     if target.surface == "lambda-url" or credential.kind == "sigv4":
         return "iam"
     if target.surface == "websocket":
-        return "lambda"  # $connect supports Lambda and IAM authorizers only (REF §3c)
+        return "lambda"  # $connect supports Lambda and IAM authorizers only (wire-reference "WebSocket APIs")
     if signal is not None and signal.cause in ("authorizer-denied", "authorizer-error"):
         return "lambda"
     if http_api:

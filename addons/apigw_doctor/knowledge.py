@@ -17,7 +17,7 @@ AUTHORIZERS = ("auto", "cognito", "jwt", "lambda", "iam", "none")
 
 @dataclass(frozen=True, slots=True)
 class Expectations:
-    """What the user told us about the API (the DESIGN.md options)."""
+    """What the user told us about the API (docs/design.md, "Options")."""
 
     hosts: tuple[str, ...] = ()
     issuers: tuple[str, ...] = ()

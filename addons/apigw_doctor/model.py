@@ -1,8 +1,9 @@
-"""The values that flow through the pipeline (see DESIGN.md): plain, immutable data.
+"""The values that flow through the pipeline (docs/design.md, "Architecture"): plain, immutable data.
 
 Each pipeline step is a pure function from these values (and `Knowledge`) to the next value. Treat them as
 immutable. They are not `frozen`: a frozen dataclass costs about 2 µs more per instance, and one flow makes about
-25 of them, which alone would take a third of the engine's budget (DESIGN: 150 µs per failing flow). Nothing here
+25 of them, which alone would take a third of the engine's budget (docs/design.md, "Quality targets": 150 µs per failing
+flow). Nothing here
 holds a usable secret once it leaves the engine: `Credential.token` and `Credential.raw` stay in memory only
 and are never written to metadata, logs or evidence.
 """
@@ -22,7 +23,8 @@ Profile = Literal["cognito", "jwt", "lambda", "iam", "none"]
 
 # Credential.location when the capture itself dropped the credential headers (Chrome's sanitized HAR export).
 STRIPPED = "stripped-by-export"
-METADATA_KEY = "apigw_doctor"  # flow.metadata[METADATA_KEY] holds `Diagnosis.as_metadata()` (DESIGN.md contract)
+# flow.metadata[METADATA_KEY] holds `Diagnosis.as_metadata()` (docs/design.md, "Flow metadata")
+METADATA_KEY = "apigw_doctor"
 
 
 @dataclass(slots=True)

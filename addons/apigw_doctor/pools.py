@@ -1,4 +1,4 @@
-"""Cognito user pools: ids, ARNs and issuer URLs (REF §8: `https://cognito-idp.{region}.amazonaws.com/{pool}`)."""
+"""Cognito user pools: ids, ARNs and issuer URLs (wire-reference "Cognito tokens": `https://cognito-idp.{region}.amazonaws.com/{pool}`)."""
 
 from __future__ import annotations
 

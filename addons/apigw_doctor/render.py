@@ -61,7 +61,8 @@ def render_text(d: Diagnosis, width: int = 110) -> str:
     """Plain text in the same layout, for mitmdump's log.
 
     Not drawn with rich here, nor wrapped with textwrap: they take about 3.6 ms and 0.2 ms per verdict, which on
-    all-failing traffic would cost more throughput than DESIGN allows. Plain text also has no ANSI codes to garble
+    all-failing traffic would cost more throughput than docs/design.md ("Quality targets") allows. Plain text also has
+    no ANSI codes to garble
     the mitmproxy console UI.
     """
     rows = verdict_rows(d)

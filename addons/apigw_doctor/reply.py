@@ -1,4 +1,5 @@
-"""Pipeline step 4, Reply: the gateway's signals, normalised (REF §0 for which header means what)."""
+"""Pipeline step 4, Reply: the gateway's signals, normalised (wire-reference "Who answered" for which header means
+what)."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def _zstd(raw: bytes, limit: int) -> bytes:
 
 
 def read_reply(status: int, headers: Mapping[str, str], body: bytes | None, secrets: tuple[str, ...] = ()) -> Reply:
-    """`secrets`: the request's credential, removed from the message if the gateway echoes it (REF §4)."""
+    """`secrets`: the request's credential, removed from the message if the gateway echoes it (wire-reference "SigV4 and
+    unknown routes")."""
     parsed = _parse_json_body(body)
     message, has_message = _message(parsed)
     if message is None and (header_message := headers.get("x-amzn-errormessage")):
@@ -173,13 +175,14 @@ def _parse_json_body(body: bytes | None) -> dict | None:
 
 
 def _message(parsed: dict | None) -> tuple[str | None, bool]:
-    """The `message` key in any letter case: REST uses `message`, Lambda-authorizer denials `Message` (REF §3a)."""
+    """The `message` key in any letter case: REST uses `message`, Lambda-authorizer denials `Message` (wire-reference
+    "REST Lambda authorizers")."""
     if parsed is None:
         return None, False
     for key, value in parsed.items():
         if key.lower() == "message":
             return (value if isinstance(value, str) else None), True
-    errors = parsed.get("errors")  # AppSync-style `{"errors":[{"message":...}]}` (REF §9)
+    errors = parsed.get("errors")  # AppSync-style `{"errors":[{"message":...}]}` (wire-reference "Host names")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         value = errors[0].get("message")
         return (value if isinstance(value, str) else None), True
@@ -194,7 +197,8 @@ def _str_field(parsed: dict | None, key: str) -> str | None:
 def parse_www_authenticate(value: str) -> dict[str, str]:
     """`Bearer scope="" error="invalid_token" error_description="..."` -> {"": "Bearer", "error": ...}.
 
-    HTTP APIs separate parameters with spaces (REF §2); Cognito's userInfo uses commas and no scheme (REF §7a).
+    HTTP APIs separate parameters with spaces (wire-reference "HTTP JWT authorizer"); Cognito's userInfo uses commas and
+    no scheme (wire-reference "Cognito OAuth").
     """
     if not value:
         return {}

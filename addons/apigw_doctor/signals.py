@@ -172,7 +172,8 @@ def _cloudfront_signal(reply: Reply) -> Signal | None:
 
 
 def _gateway_text(msg: str, error_type: str | None, credential: Credential) -> Signal | None:
-    """Messages that name their cause (REF §1, §3a, §4, §5); error types alone when the body was customised."""
+    """Messages that name their cause (wire-reference "REST Cognito authorizer", "REST Lambda authorizers", "SigV4 and
+    unknown routes", "Keys, policies, WAF, CORS"); error types alone when the body was customised."""
     signed = credential.kind == "sigv4"
     if msg.startswith(wire.MSG_TOKEN_EXPIRED):
         return Signal("token-expired", "high", 'the gateway said "The incoming token has expired"')
@@ -248,11 +249,13 @@ def _forbidden(
             "private API called through the VPC endpoint name without a Host or x-apigw-api-id header naming the API",
         )
     if is_http:
-        # HTTP APIs have no API keys and no WAF (REF §2): a Lambda authorizer said no, or a JWT scope is unmet.
+        # HTTP APIs have no API keys and no WAF (wire-reference "HTTP JWT authorizer"): a Lambda authorizer said no, or
+        # a JWT scope is unmet.
         if credential.location == STRIPPED:
             return Signal(GENERIC, "low", "HTTP API 403 Forbidden; the request's credential was not exported")
         if credential.kind == "jwt":
-            # The JWT authorizer's answer to an unmet route scope is not documented (REF §2); 403 is likely.
+            # The JWT authorizer's answer to an unmet route scope is not documented (wire-reference "HTTP JWT
+            # authorizer"); 403 is likely.
             return Signal(GENERIC, "low", "HTTP API 403: an unmet route scope, or a Lambda authorizer denied",
                           fallback="missing-scope")  # fmt: skip
         return Signal("authorizer-denied", "low", "HTTP API 403 Forbidden: a Lambda authorizer returned false")
@@ -280,7 +283,7 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 def _oauth_signal(target: Target, reply: Reply, method: str, request_headers: Mapping[str, str]) -> Signal | None:
-    """Hosted UI / OAuth endpoints (REF §7a)."""
+    """Hosted UI / OAuth endpoints (wire-reference "Cognito OAuth")."""
     if reply.status == 405:
         return _oauth_405(target, method, request_headers)
     if reply.oauth_error in _OAUTH_CAUSES:
@@ -340,7 +343,8 @@ def _printable(text: str) -> str:
 
 
 def _cognito_api_signal(reply: Reply, credential: Credential, token: Token | None) -> Signal | None:
-    """User-pool JSON API: HTTP 400 with `__type` and `message` (REF §7b). Emulators send `__type` without the
+    """User-pool JSON API: HTTP 400 with `__type` and `message` (wire-reference "Cognito API"). Emulators send `__type`
+    without the
     x-amzn-ErrorType header, so the body's type comes first."""
     error = reply.cognito_type or reply.error_type
     if reply.status < 400 or not error:

@@ -1,4 +1,4 @@
-"""Pipeline step 1, Target: which AWS surface a request goes to (host formats: REF §9)."""
+"""Pipeline step 1, Target: which AWS surface a request goes to (host formats: wire-reference "Host names")."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def cognito_api_by_target(amz_target: str | None) -> Surface | None:
 class HostMatcher:
     """Decides, fast and with a bounded cache, whether a host is watched.
 
-    Unwatched traffic must cost next to nothing (DESIGN: <= 5 µs per unwatched flow), hence the cache.
+    Unwatched traffic must cost next to nothing (docs/design.md: <= 5 µs per unwatched flow), hence the cache.
     """
 
     def __init__(self, extra_hosts: Iterable[str] = ()) -> None:
@@ -151,5 +151,5 @@ def _api_id_from_host_header(headers: Mapping[str, str]) -> str | None:
 
 
 def is_http_api(target: Target, response_headers: Mapping[str, str] | None) -> bool:
-    """HTTP APIs (v2) answer with `apigw-requestid` (REF §0)."""
+    """HTTP APIs (v2) answer with `apigw-requestid` (wire-reference "Who answered")."""
     return target.surface == "http" or bool(response_headers and "apigw-requestid" in response_headers)

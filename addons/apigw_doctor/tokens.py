@@ -56,10 +56,10 @@ def decode_token(value: str) -> Token:
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Text from the wire fit for a verdict: the request's credential and every secret shape removed.
 
-    API Gateway echoes the Authorization header in some SigV4 parse errors (REF §4), and the SigV4 signature
-    mismatch message echoes the canonical request, `x-amz-security-token:<token>` included. So: each of `secrets`
-    becomes its fingerprint, JWT signatures become theirs, security tokens and signatures go. Linear in the length
-    of `text`, which is capped first.
+    API Gateway echoes the Authorization header in some SigV4 parse errors (wire-reference "SigV4 and unknown
+    routes"), and the SigV4 signature mismatch message echoes the canonical request, `x-amz-security-token:<token>`
+    included. So: each of `secrets` becomes its fingerprint, JWT signatures become theirs, security tokens and
+    signatures go. Linear in the length of `text`, which is capped first.
     """
     if len(text) > MAX_SCRUBBED:
         text = f"{text[:MAX_SCRUBBED]}…({len(text) - MAX_SCRUBBED} more characters)"

@@ -21,6 +21,7 @@ REPEAT_WINDOW = 30.0  # seconds
 
 class VerdictLog:
     def __init__(self) -> None:
+        self.summarise = True  # apigw_repeat=all: every verdict in full
         self._last: tuple | None = None
         self._since = 0.0
         self._repeats = 0
@@ -29,7 +30,7 @@ class VerdictLog:
         key = (diagnosis.cause, diagnosis.confidence, diagnosis.warnings, diagnosis.status, diagnosis.method,
                diagnosis.path)  # fmt: skip
         now = time.monotonic()
-        if key == self._last and now - self._since < REPEAT_WINDOW:
+        if self.summarise and key == self._last and now - self._since < REPEAT_WINDOW:
             self._repeats += 1
             return
         self.flush()

@@ -1,7 +1,8 @@
 """The `apigw` content view: the decoded token and the check chain, for mitmweb and the console.
 
 Content views render bodies, and the token lives in a header, so the view reads the flow (as mitmproxy's Query
-view reads the URL) and ranks itself first for body-less requests that carry a token (mitmproxy12-notes.md §4).
+view reads the URL) and ranks itself first for body-less requests that carry a token (docs/design.md, "Living inside
+mitmproxy 12").
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """Every response text the engine recognises, with where it comes from.
 
-`REF §n` means `shared/reference/apigw-auth-failures.md`, section n, which cites the AWS page, capture or issue
-behind each row. Texts are matched case-insensitively as substrings or prefixes, so that both the older and the
-newer wording of a message match (REF §11).
+Each comment names the section of `docs/wire-reference.md` that lists the text with the AWS page, capture or issue
+behind it. Texts are matched case-insensitively as substrings or prefixes, so that both the older and the
+newer wording of a message match (wire-reference "Disagreements").
 """
 
 from __future__ import annotations
 
-# x-amzn-ErrorType values (REF §0, §6). The Cognito JSON API appends a colon (`NotAuthorizedException:`).
+# x-amzn-ErrorType values (wire-reference "Who answered", "Gateway response types"). The Cognito JSON API appends a
+# colon (`NotAuthorizedException:`).
 UNAUTHORIZED = "UnauthorizedException"
 ACCESS_DENIED = "AccessDeniedException"
 MISSING_AUTH_TOKEN = "MissingAuthenticationTokenException"
@@ -16,58 +17,65 @@ INVALID_SIGNATURE = "InvalidSignatureException"
 UNRECOGNIZED_CLIENT = "UnrecognizedClientException"
 EXPIRED_TOKEN = "ExpiredTokenException"
 FORBIDDEN = "ForbiddenException"
-WAF_FILTERED = "WafFilteredException"  # LocalStack's name, unvalidated (REF §6)
+WAF_FILTERED = "WafFilteredException"  # LocalStack's name, unvalidated (wire-reference "Gateway response types")
 AUTHORIZER_CONFIGURATION = "AuthorizerConfigurationException"
-AUTHORIZER_FAILURE = "AuthorizerFailureException"  # LocalStack's name, unvalidated (REF §6)
-NOT_AUTHORIZED = "NotAuthorizedException"  # Cognito JSON API (REF §7b)
+AUTHORIZER_FAILURE = (
+    "AuthorizerFailureException"  # LocalStack's name, unvalidated (wire-reference "Gateway response types")
+)
+NOT_AUTHORIZED = "NotAuthorizedException"  # Cognito JSON API (wire-reference "Cognito API")
 
-# REST Cognito / Lambda authorizer 401 bodies (REF §1, §3a).
+# REST Cognito / Lambda authorizer 401 bodies (wire-reference "REST Cognito authorizer", "REST Lambda authorizers").
 MSG_UNAUTHORIZED = "unauthorized"
 MSG_TOKEN_EXPIRED = "the incoming token has expired"  # amplify-js #6060; no trailing period
 
-# Lambda authorizer policy denials, key `Message` (REF §3a). The newer KC text adds " in an identity-based policy";
+# Lambda authorizer policy denials, key `Message` (wire-reference "REST Lambda authorizers"). The newer KC text adds "
+# in an identity-based policy";
 # matching the prefix covers the explicit-deny, implicit-deny and newer forms.
 MSG_AUTHORIZER_DENY_PREFIX = "user is not authorized to access this resource"
 MSG_EXPLICIT_DENY = "with an explicit deny"
 
-# IAM and resource-policy denials (REF §4, §5): "User: <arn|anonymous> is not authorized to perform:
+# IAM and resource-policy denials (wire-reference "SigV4 and unknown routes", "Keys, policies, WAF, CORS"): "User:
+# <arn|anonymous> is not authorized to perform:
 # execute-api:Invoke on resource: <arn>[ with an explicit deny| because no identity-based policy allows ...]".
 MSG_IAM_DENY_MARK = "is not authorized to perform: execute-api:invoke"
 MSG_ANONYMOUS = "user: anonymous"
 
-# Front door of REST APIs (REF §4).
+# Front door of REST APIs (wire-reference "SigV4 and unknown routes").
 MSG_MISSING_AUTH_TOKEN = "missing authentication token"
-MSG_MISSING_EQUAL_SIGN = "missing equal-sign"  # older form echoes the token, newer form hashes it (REF §11)
+# older form echoes the token, newer form hashes it (wire-reference "Disagreements")
+MSG_MISSING_EQUAL_SIGN = "missing equal-sign"
 MSG_REQUIRES_CREDENTIAL = "authorization header requires 'credential' parameter"
 MSG_SIGNATURE_EXPIRED = "signature expired"
-MSG_SIGNATURE_NOT_YET_CURRENT = "signature not yet current"  # scratchstack reimplementation, low (REF §4)
+# scratchstack reimplementation, low (wire-reference "SigV4 and unknown routes")
+MSG_SIGNATURE_NOT_YET_CURRENT = "signature not yet current"
 MSG_SIGNATURE_MISMATCH = "the request signature we calculated does not match"
 MSG_SECURITY_TOKEN_INVALID = "the security token included in the request is invalid"
 MSG_SECURITY_TOKEN_EXPIRED = "the security token included in the request is expired"
 MSG_CREDENTIAL_SCOPE = "credential should be scoped to"
 
 # Plain gateway bodies.
-MSG_FORBIDDEN = "forbidden"  # API key, WAF, private DNS, disabled endpoint (REF §5)
-MSG_NOT_FOUND = "not found"  # HTTP API, no route matches (REF §2)
-MSG_WAF_COGNITO = "request not allowed due to waf block"  # REF §5, cognito-idp
+MSG_FORBIDDEN = "forbidden"  # API key, WAF, private DNS, disabled endpoint (wire-reference "Keys, policies, WAF, CORS")
+MSG_NOT_FOUND = "not found"  # HTTP API, no route matches (wire-reference "HTTP JWT authorizer")
+MSG_WAF_COGNITO = "request not allowed due to waf block"  # wire-reference "Keys, policies, WAF, CORS", cognito-idp
 
-# Lambda function URL, AuthType AWS_IAM (REF §9). Older form reported as plain "Forbidden".
+# Lambda function URL, AuthType AWS_IAM (wire-reference "Lambda function URLs"). Older form reported as plain
+# "Forbidden".
 MSG_FUNCTION_URL_FORBIDDEN = "forbidden. for troubleshooting function url authorization issues"
 
-# HTTP API JWT authorizer www-authenticate (REF §2); the only description AWS documents.
+# HTTP API JWT authorizer www-authenticate (wire-reference "HTTP JWT authorizer"); the only description AWS documents.
 WWW_AUTH_INVALID_TOKEN = "invalid_token"
 WWW_AUTH_BAD_AUDIENCE = "the token does not have a valid audience"
-# Not documented by AWS (REF §2, "low"): matched only as a hint when a gateway sends it.
+# Not documented by AWS (wire-reference "HTTP JWT authorizer": low): matched only as a hint when a gateway sends it.
 WWW_AUTH_EXPIRED_HINT = "expired"
 WWW_AUTH_INSUFFICIENT_SCOPE = "insufficient_scope"
 
-# Cognito user-pool JSON API messages (REF §7b).
+# Cognito user-pool JSON API messages (wire-reference "Cognito API").
 COG_BAD_PASSWORD = "incorrect username or password"
 COG_USER_DISABLED = "user is disabled"
 COG_ATTEMPTS_EXCEEDED = "password attempts exceeded"
 COG_USER_NOT_FOUND = "UserNotFoundException"
 COG_SECRET_HASH = "unable to verify secret hash for client"
-# Two wordings seen for a missing SECRET_HASH (REF §7b, medium).
+# Two wordings seen for a missing SECRET_HASH (wire-reference "Cognito API", medium).
 COG_SECRET_NOT_RECEIVED = ("configured for secret but secret was not received", "secret_hash was not received")
 COG_ACCESS_EXPIRED = "access token has expired"
 COG_ACCESS_REVOKED = "access token has been revoked"
@@ -75,7 +83,7 @@ COG_REFRESH_REVOKED = "refresh token has been revoked"
 COG_REFRESH_INVALID = "invalid refresh token"
 COG_MISSING_SCOPES = "access token does not have required scopes"
 
-# Cognito OAuth endpoints (REF §7a).
+# Cognito OAuth endpoints (wire-reference "Cognito OAuth").
 OAUTH_ERRORS = (
     "invalid_request",
     "invalid_client",
@@ -87,7 +95,7 @@ OAUTH_ERRORS = (
 OAUTH_REDIRECT_MISMATCH = "redirect_mismatch"
 USERINFO_INVALID_TOKEN = "access token is expired, disabled, or deleted"
 
-# Request-id headers, lower case, most useful first (REF §0).
+# Request-id headers, lower case, most useful first (wire-reference "Who answered").
 REQUEST_ID_HEADERS = (
     "x-amzn-requestid",  # REST $context.requestId; Cognito JSON API request id
     "apigw-requestid",  # HTTP API $context.requestId

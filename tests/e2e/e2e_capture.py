@@ -1,6 +1,6 @@
 """The live-capture scenarios: what the client sends, what the upstream answers, and the verdict each deserves.
 
-The replies are the documented API Gateway answers (reference/apigw-auth-failures.md), dated at reply time.
+The replies are the documented API Gateway answers (docs/wire-reference.md), dated at reply time.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.e2e.e2e_harness import (
     read_flows,
 )
 
-# The documented bodies, byte for byte (reference/apigw-auth-failures.md; Content-Length values agree: 26, 16, 82).
+# The documented bodies, byte for byte (docs/wire-reference.md; Content-Length values agree: 26, 16, 82).
 UNAUTHORIZED = b'{"message":"Unauthorized"}'
 TOKEN_EXPIRED = b'{"message":"The incoming token has expired"}'
 MISSING_AUTH_TOKEN = b'{"message":"Missing Authentication Token"}'
@@ -37,7 +37,8 @@ AUDIENCE_CHALLENGE = (
 
 
 def missing_equal_sign_body(authorization: str) -> bytes:
-    """Reference §4, current form: the Authorization value hashed with SHA-256 and Base64-encoded."""
+    """wire-reference "SigV4 and unknown routes", current form: the Authorization value hashed with SHA-256 and
+    Base64-encoded."""
     digest = base64.b64encode(hashlib.sha256(authorization.encode()).digest()).decode()
     return (
         '{"message":"Invalid key=value pair (missing equal-sign) in Authorization header '

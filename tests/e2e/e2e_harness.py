@@ -1,7 +1,7 @@
 """Pieces for the end-to-end tests: Cognito-shaped tokens, a replaying TLS upstream, and a real mitmdump process.
 
 Nothing here talks to anything but 127.0.0.1. The upstream answers with the documented API Gateway replies
-(`apigw_doctor.sandbox.responses`, byte for byte from reference/apigw-auth-failures.md) with a real `Date` header,
+(`apigw_doctor.sandbox.responses`, byte for byte from docs/wire-reference.md) with a real `Date` header,
 over TLS with a throwaway CA (`apigw_doctor.sandbox.tls`); mitmdump trusts that CA with
 `ssl_verify_upstream_trusted_ca`, and the client trusts mitmproxy's CA: real TLS on both sides.
 """
@@ -51,7 +51,7 @@ def issuer(pool_id: str = POOL_ID) -> str:
 
 
 class TokenMinter:
-    """Real RS256 JWTs with Cognito's claim sets (reference §8), signed with a throwaway RSA key."""
+    """Real RS256 JWTs with Cognito's claim sets (wire-reference "Cognito tokens"), signed with a throwaway RSA key."""
 
     def __init__(self) -> None:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -202,7 +202,9 @@ class Upstream:
 
 def mitmdump_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
-    env["PYTHONUNBUFFERED"] = "1"  # else "proxy listening at" sits in a pipe buffer (notes §0.6)
+    env["PYTHONUNBUFFERED"] = (
+        "1"  # else "proxy listening at" sits in a pipe buffer (docs/design.md, "Living inside mitmproxy 12")
+    )
     return env
 
 

@@ -1,7 +1,7 @@
 """Issue 2, offline = live: the live capture, exported to a HAR, re-analysed by `mitmdump -n -r x.har -s addon`.
 
 HAR export drops comments, markers and metadata, so the offline run starts from the raw traffic only. The time
-rule (DESIGN: "now" is the response `Date` header) must make every verdict identical to the live one, even for a
+rule (docs/design.md: "now" is the response `Date` header) must make every verdict identical to the live one, even for a
 token that was valid at capture time and has expired on the wall clock by the time of the re-analysis.
 """
 

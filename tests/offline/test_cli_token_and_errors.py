@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -68,10 +70,15 @@ def token_runs() -> dict[str, subprocess.CompletedProcess[str]]:
     return out
 
 
+# Exit 0 for a token that would pass the time checks, 1 for one that cannot be used: every case here (the tokens
+# are minted at a fixed past time, so they have expired; a refresh token and a placeholder are not usable).
+UNUSABLE = set(TOKEN_CASES)
+
+
 @pytest.mark.parametrize("name", TOKEN_CASES)
-def test_token_exits_zero_and_never_prints_a_signature(token_runs, name: str):
+def test_token_exit_code_says_whether_it_is_usable_and_never_prints_a_signature(token_runs, name: str):
     run = token_runs[name]
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == (1 if name in UNUSABLE else 0), run.stderr
     assert "Traceback" not in run.stderr
     printed = run.stdout + run.stderr
     for secret in SIGNATURES:
@@ -81,7 +88,8 @@ def test_token_exits_zero_and_never_prints_a_signature(token_runs, name: str):
 
 def test_token_explains_an_id_token(token_runs):
     out = token_runs["id"].stdout
-    assert out.startswith("Cognito ID token")
+    assert out.startswith("EXPIRED ")  # the status line first
+    assert out.splitlines()[1].startswith("Cognito ID token")  # after the status line
     assert "pool eu-west-1_AbCdEf123, region eu-west-1" in out
     assert "aud=1example23456789abcdefghij" in out
     assert '"token_use": "id"' in out and "expired" in out
@@ -90,7 +98,7 @@ def test_token_explains_an_id_token(token_runs):
 
 def test_token_explains_an_access_token(token_runs):
     out = token_runs["access"].stdout
-    assert out.startswith("Cognito access token")
+    assert out.splitlines()[1].startswith("Cognito access token")  # after the status line
     assert "client_id=1example23456789abcdefghij" in out
     assert "aws.cognito.signin.user.admin" in out
     assert "access token from InitiateAuth: it carries no custom scopes" in out
@@ -98,14 +106,15 @@ def test_token_explains_an_access_token(token_runs):
 
 def test_token_recognises_a_jwe_refresh_token(token_runs):
     out = token_runs["jwe"].stdout
-    assert out.startswith("refresh token (JWE)")
+    assert out.splitlines()[1].startswith("refresh token (JWE)")  # after the status line
     assert "API Gateway cannot validate it" in out
     assert '"claims"' not in out and "claims (signature not shown)" not in out  # nothing decoded from a JWE
 
 
 def test_token_recognises_a_placeholder(token_runs):
     out = token_runs["placeholder"].stdout
-    assert out.startswith("placeholder")
+    assert out.startswith("NOT USABLE: placeholder")
+    assert out.splitlines()[1].startswith("placeholder")  # after the status line
     assert "the client had no token when it built the request" in out
     assert "fingerprint" not in out
 
@@ -115,7 +124,7 @@ def test_token_recognises_a_placeholder(token_runs):
 def test_token_from_stdin_with_bearer_prefix_and_trailing_newline(token_runs, name: str, kind: str):
     """`pbpaste | apigw-doctor token`: the scheme is understood, the shell's own newline is not a defect."""
     out = token_runs[name].stdout
-    assert out.startswith(kind)
+    assert out.splitlines()[1].startswith(kind)
     assert "whitespace" not in out and "line break" not in out
     assert "Paste the token" not in token_runs[name].stderr  # stdin is not a terminal: no prompt
 
@@ -132,12 +141,14 @@ def test_token_json_shape(token_runs):
     assert isinstance(jwt_doc["fingerprint"], str) and len(jwt_doc["fingerprint"]) == 10
     assert all(isinstance(f, list) and len(f) == 2 for f in jwt_doc["facts"])
     assert dict(jwt_doc["facts"])["app client"] == "aud=1example23456789abcdefghij"
-    assert set(docs["json-jwe"]) == {"kind", "lints", "fingerprint"}
+    assert set(docs["json-jwe"]) == {"kind", "lints", "fingerprint", "status", "exit"}
     assert docs["json-jwe"]["kind"] == "refresh token (JWE)"
     assert docs["json-placeholder"] == {
         "kind": "placeholder",
         "lints": ["this is a placeholder, not a token: the client had no token when it built the request"],
         "fingerprint": None,
+        "status": "NOT USABLE: placeholder, not a token API Gateway can validate",
+        "exit": 1,
     }
 
 
@@ -246,3 +257,53 @@ def test_analyze_json_reports_the_good_file_next_to_a_missing_one(bad_runs, file
     (line,) = _error_lines(run)
     assert str(files["missing"]) in line and "no such file" in line
     assert os.path.basename(files["good"]) not in run.stderr
+
+
+def _token(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(APIGW_DOCTOR), "token", *argv], input=stdin, capture_output=True, text=True,
+                          env=env(), timeout=60, check=False)  # fmt: skip
+
+
+def _fresh(**times: float) -> str:
+    """An ID token whose times are relative to now (this test's clock, the one the command reads)."""
+    now = time.time()
+    return mint(KEYS, {**id_claims(), **{k: int(now + v) for k, v in times.items()}})
+
+
+def test_token_valid_now_exits_zero_with_a_status_line():
+    run = _token(_fresh(iat=-60, exp=3000))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("valid for 4") and "signature is not checked" in run.stdout.splitlines()[0]
+
+
+def test_token_expired_exits_one_and_says_so_first():
+    run = _token(_fresh(iat=-7200, exp=-3600))
+    assert run.returncode == 1
+    assert re.match(r"EXPIRED 1 h ago \(\d{4}-\d\d-\d\dT", run.stdout)
+
+
+def test_token_issued_in_the_future_is_flagged():
+    run = _token(_fresh(iat=900, exp=4500))
+    assert run.returncode == 1
+    first = run.stdout.splitlines()[0]
+    assert first.startswith("NOT YET VALID: issued 1") and "in the future" in first
+    assert "IN THE FUTURE" in run.stdout  # and beside the iat fact
+
+
+def test_token_not_before_in_the_future_exits_one():
+    run = _token(_fresh(iat=-10, nbf=600, exp=3600))
+    assert run.returncode == 1 and run.stdout.startswith("NOT YET VALID: nbf")
+
+
+@pytest.mark.parametrize("stdin", ["", "\n", "  \n\n"])
+def test_token_with_no_input_says_no_input(stdin: str):
+    run = _token(stdin=stdin)
+    assert run.returncode == 2
+    assert run.stderr.strip() == "apigw-doctor token: no input: give the token as an argument, or on standard input"
+    assert "placeholder" not in run.stdout + run.stderr
+
+
+def test_token_json_carries_the_status_and_exit_code():
+    run = _token("--json", _fresh(iat=-7200, exp=-3600))
+    doc = json.loads(run.stdout)
+    assert run.returncode == 1 and doc["exit"] == 1 and doc["status"].startswith("EXPIRED")

@@ -1,4 +1,4 @@
-"""Containment (DESIGN: "A failure inside the addon is logged once and the flow goes on untouched").
+"""Containment (docs/design.md: "A failure inside the addon is logged once and the flow goes on untouched").
 
 Written in mitmproxy's own addon-test style: `taddons.context` + `tflow`, a direct hook call, then assertions on
 the flow and on the log records.

@@ -1,7 +1,8 @@
 """Hostile inputs found by the property tests, pinned as plain examples (each names its input).
 
-For each: the engine must give a verdict for a watched 401 (DESIGN: "always end in a verdict"), and the annotated
-flow must still be writable to a `-w` flow file and its metadata be strict JSON (DESIGN, flow metadata contract).
+For each: the engine must give a verdict for a watched 401 (docs/design.md: "always end in a verdict"), and the
+annotated
+flow must still be writable to a `-w` flow file and its metadata be strict JSON (docs/design.md, "Flow metadata").
 """
 
 from __future__ import annotations

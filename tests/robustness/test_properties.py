@@ -1,4 +1,5 @@
-"""Property tests (DESIGN, Robustness: "Fuzzed and hostile inputs never raise out of a hook, never trigger network
+"""Property tests (docs/design.md, Robustness: "Fuzzed and hostile inputs never raise out of a hook, never trigger
+network
 I/O, and always end in a verdict").
 
 Hypothesis builds whole flows: arbitrary header values (unicode, control characters, raw non-UTF-8 bytes), arbitrary

@@ -1,4 +1,4 @@
-"""Token shapes (reference §8), the JWKS, and the sandbox certificate."""
+"""Token shapes (wire-reference "Cognito tokens"), the JWKS, and the sandbox certificate."""
 
 from __future__ import annotations
 

@@ -126,7 +126,8 @@ def test_rest_other_pool_forged_and_hs256_tokens_are_unauthorized(client: httpx.
 
 
 def test_rest_revoked_tokens_still_pass_until_exp(client: httpx.Client, sandbox: Sandbox) -> None:
-    # ref §1: a GlobalSignOut-revoked token is still accepted by the authorizer until exp.
+    # wire-reference "REST Cognito authorizer": a GlobalSignOut-revoked token is still accepted by the authorizer until
+    # exp.
     pool = sandbox.issuer.pool
     tokens = pool.login("bob", WEB_CLIENT_ID)
     pool.global_sign_out("bob")
@@ -286,7 +287,8 @@ def test_http_id_token_passes_and_client_id_is_the_audience_of_access_tokens(
 ) -> None:
     pool = sandbox.issuer.pool
     assert get(client, HTTP, "/items", Authorization=pool.mint_id_token()).status_code == 200
-    # token_use is not checked by JWT authorizers (ref §2): an access token of an allowed client passes too.
+    # token_use is not checked by JWT authorizers (wire-reference "HTTP JWT authorizer"): an access token of an allowed
+    # client passes too.
     assert get(client, HTTP, "/items", Authorization=pool.mint_access_token()).status_code == 200
     other = pool.mint_access_token(client_id=OTHER_CLIENT_ID)
     assert get(client, HTTP, "/items", Authorization=other).status_code == 401
@@ -490,7 +492,8 @@ def test_idp_refresh_and_get_user(client: httpx.Client, sandbox: Sandbox) -> Non
     assert_idp_error(idp(client, "InitiateAuth", refresh), "NotAuthorizedException", "Refresh Token has been revoked")
     assert_idp_error(idp(client, "GetUser", {"AccessToken": tokens.access_token}), "NotAuthorizedException",
                      "Access Token has been revoked")  # fmt: skip
-    # ... while API Gateway still accepts the signed-out ID token (ref §1, revocation row).
+    # ... while API Gateway still accepts the signed-out ID token (wire-reference "REST Cognito authorizer", revocation
+    # row).
     assert get(client, REST, "/prod/items", Authorization=tokens.id_token).status_code == 200
 
 

@@ -1,4 +1,4 @@
-"""Flows built from wire-accurate responses (shared/reference/apigw-auth-failures.md, cited per sample)."""
+"""Flows built from wire-accurate responses (docs/wire-reference.md, cited per sample)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,13 @@ NOW = 1_790_000_000  # the gateway's clock in these samples
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 # (status, headers, body): the documented default responses.
-REST_401 = (401, {"x-amzn-ErrorType": "UnauthorizedException"}, b'{"message":"Unauthorized"}')  # REF §1, §3a
+REST_401 = (
+    401,
+    {"x-amzn-ErrorType": "UnauthorizedException"},
+    b'{"message":"Unauthorized"}',
+)  # wire-reference "REST Cognito authorizer", "REST Lambda authorizers"
 REST_EXPIRED = (401, {"x-amzn-ErrorType": "UnauthorizedException"}, b'{"message":"The incoming token has expired"}')
-HTTP_401 = (401, {}, b'{"message":"Unauthorized"}')  # REF §2
+HTTP_401 = (401, {}, b'{"message":"Unauthorized"}')  # wire-reference "HTTP JWT authorizer"
 HTTP_401_AUDIENCE = (
     401,
     {
@@ -30,97 +34,102 @@ HTTP_401_AUDIENCE = (
         'error_description="the token does not have a valid audience"'
     },
     b'{"message":"Unauthorized"}',
-)  # REF §2, AWSDOC http-api-troubleshooting-jwt
-HTTP_404 = (404, {}, b'{"message":"Not Found"}')  # REF §2
+)  # wire-reference "HTTP JWT authorizer", AWSDOC http-api-troubleshooting-jwt
+HTTP_404 = (404, {}, b'{"message":"Not Found"}')  # wire-reference "HTTP JWT authorizer"
 MISSING_AUTH_TOKEN = (
     403,
     {"x-amzn-ErrorType": "MissingAuthenticationTokenException"},
     b'{"message":"Missing Authentication Token"}',
-)  # REF §4
+)  # wire-reference "SigV4 and unknown routes"
 MISSING_EQUAL_SIGN_NEW = (
     403,
     {"x-amzn-ErrorType": "IncompleteSignatureException"},
     b'{"message":"Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256 and '
     b"encoded with Base64): 'n3WkvM0cvUSVpQ0bqfbNoWMyyKDqpjJB6ruUZ8M0g9A='.\"}",
-)  # REF §4 current form
+)  # wire-reference "SigV4 and unknown routes" current form
 MISSING_EQUAL_SIGN_OLD = (
     403,
     {"x-amzn-ErrorType": "IncompleteSignatureException"},
     b'{"message":"\'eyJraWQ\' not a valid key=value pair (missing equal-sign) in Authorization header: '
     b"'Bearer eyJraWQ'.\"}",
-)  # REF §4 older form (echoes the token)
+)  # wire-reference "SigV4 and unknown routes" older form (echoes the token)
 REQUIRES_CREDENTIAL = (
     403,
     {"x-amzn-ErrorType": "IncompleteSignatureException"},
     b'{"message":"Authorization header requires \'Credential\' parameter. Authorization header requires '
     b"'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires "
     b"existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=allow\"}",
-)  # REF §4
+)  # wire-reference "SigV4 and unknown routes"
 SIGNATURE_EXPIRED = (
     403,
     {"x-amzn-ErrorType": "InvalidSignatureException"},
     b'{"message":"Signature expired: 20180816T032046Z is now earlier than 20180816T040329Z '
     b'(20180816T040829Z - 5 min.)"}',
-)  # REF §4
+)  # wire-reference "SigV4 and unknown routes"
 SIGNATURE_MISMATCH = (
     403,
     {"x-amzn-ErrorType": "InvalidSignatureException"},
     b'{"message":"The request signature we calculated does not match the signature you provided. Check your AWS '
     b'Secret Access Key and signing method. Consult the service documentation for details."}',
-)  # REF §4
+)  # wire-reference "SigV4 and unknown routes"
 SECURITY_TOKEN_INVALID = (
     403,
     {"x-amzn-ErrorType": "UnrecognizedClientException"},
     b'{"message":"The security token included in the request is invalid."}',
-)  # REF §4
+)  # wire-reference "SigV4 and unknown routes"
 IAM_DENIED_NEW = (
     403,
     {"x-amzn-ErrorType": "AccessDeniedException"},
     b'{"Message":"User: arn:aws:iam::123456789012:user/dev is not authorized to perform: execute-api:Invoke on '
     b"resource: arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/GET/items because no identity-based "
     b'policy allows the execute-api:Invoke action"}',
-)  # REF §4, current KC
+)  # wire-reference "SigV4 and unknown routes", current KC
 IAM_DENIED_OLD = (
     403,
     {"x-amzn-ErrorType": "AccessDeniedException"},
     b'{"message":"User: arn:aws:iam::123456789012:user/dev is not authorized to perform: execute-api:Invoke on '
     b'resource: arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/GET/items"}',
-)  # REF §4, older KC
+)  # wire-reference "SigV4 and unknown routes", older KC
 RESOURCE_POLICY_ANON = (
     403,
     {"x-amzn-ErrorType": "AccessDeniedException"},
     b'{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: '
     b'arn:aws:execute-api:us-east-1:********7890:abc123defg/prod/GET/items"}',
-)  # REF §5
+)  # wire-reference "Keys, policies, WAF, CORS"
 LAMBDA_DENY_OLD = (
     403,
     {"x-amzn-ErrorType": "AccessDeniedException"},
     b'{"Message":"User is not authorized to access this resource with an explicit deny"}',
-)  # REF §3a, 82 bytes
+)  # wire-reference "REST Lambda authorizers", 82 bytes
 LAMBDA_DENY_NEW = (
     403,
     {"x-amzn-ErrorType": "AccessDeniedException"},
     b'{"Message":"User is not authorized to access this resource with an explicit deny in an identity-based policy"}',
-)  # REF §3a, current KC
+)  # wire-reference "REST Lambda authorizers", current KC
 LAMBDA_IMPLICIT_DENY = (
     403,
     {"x-amzn-ErrorType": "AccessDeniedException"},
     b'{"Message":"User is not authorized to access this resource"}',
-)  # REF §3a
+)  # wire-reference "REST Lambda authorizers"
 AUTHORIZER_CONFIG_ERROR = (
     500,
     {"x-amzn-ErrorType": "AuthorizerConfigurationException"},
     b'{"message":null}',
-)  # REF §6
-FORBIDDEN = (403, {"x-amzn-ErrorType": "ForbiddenException"}, b'{"message":"Forbidden"}')  # REF §5
+)  # wire-reference "Gateway response types"
+FORBIDDEN = (
+    403,
+    {"x-amzn-ErrorType": "ForbiddenException"},
+    b'{"message":"Forbidden"}',
+)  # wire-reference "Keys, policies, WAF, CORS"
 FUNCTION_URL_FORBIDDEN = (
     403,
     {"x-amzn-ErrorType": "AccessDeniedException"},
     b'{"Message":"Forbidden. For troubleshooting Function URL authorization issues, see: '
     b'https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"}',
-)  # REF §9
+)  # wire-reference "Lambda function URLs"
 
-# CloudFront's headers on an edge-optimized REST API error (REF §0, loige.co capture), lower case as over HTTP/2.
+# CloudFront's headers on an edge-optimized REST API error (wire-reference "Who answered", loige.co capture), lower case
+# as over HTTP/2.
 CLOUDFRONT = {
     "x-cache": "Error from cloudfront",
     "via": "1.1 0123456789abcdef0123456789abcdef.cloudfront.net (CloudFront)",
@@ -133,7 +142,7 @@ CLOUDFRONT = {
 def mint(
     claims: dict | None = None, *, use: str = "id", headers: dict | None = None, alg: str = "RS256", **overrides
 ) -> str:
-    """A real RS256 token with a Cognito claim set (REF §8), valid at NOW unless overridden."""
+    """A real RS256 token with a Cognito claim set (wire-reference "Cognito tokens"), valid at NOW unless overridden."""
     base = {
         "sub": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
         "iss": ISSUER,

@@ -23,12 +23,17 @@ def test_options_are_validated_in_configure():
         assert addon.knowledge.expectations.scopes == ("orders/read",)
         with pytest.raises(exceptions.OptionsError, match="user pool id"):
             tctx.configure(addon, apigw_user_pools=["not a pool"])
-        with pytest.raises(exceptions.OptionsError, match="apigw_authorizer must be one of"):
+        with pytest.raises(exceptions.OptionsError, match="apigw_authorizer=cognitoo: must be one of"):
             tctx.configure(addon, apigw_authorizer="cognitoo")
-        with pytest.raises(exceptions.OptionsError, match="apigw_expiry_warning"):
+        with pytest.raises(exceptions.OptionsError, match=r"apigw_expiry_warning=-1: .*; write "):
             tctx.configure(addon, apigw_expiry_warning=-1)
-        with pytest.raises(exceptions.OptionsError, match="apigw_identity_header"):
+        with pytest.raises(exceptions.OptionsError, match="apigw_identity_header=Bad Header"):
             tctx.configure(addon, apigw_identity_header="Bad Header")
+        with pytest.raises(exceptions.OptionsError, match=r"apigw_repeat=some: .*; write summarise or all"):
+            tctx.configure(addon, apigw_repeat="some")
+        # a refused change is rolled back: the addon keeps working with the values it had
+        assert addon.knowledge.expectations.issuers == (ISSUER,)
+        assert addon.verdicts.summarise
 
 
 def test_pool_arn_and_issuer_url_are_accepted():

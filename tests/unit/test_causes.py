@@ -1,4 +1,4 @@
-"""One test per cause code, from wire-accurate responses (REF = shared/reference/apigw-auth-failures.md)."""
+"""One test per cause code, from wire-accurate responses (docs/wire-reference.md)."""
 
 from __future__ import annotations
 

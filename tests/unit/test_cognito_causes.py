@@ -1,4 +1,5 @@
-"""Cognito endpoints: the OAuth domain (REF §7a) and the user-pool JSON API (REF §7b)."""
+"""Cognito endpoints: the OAuth domain (wire-reference "Cognito OAuth") and the user-pool JSON API (wire-reference
+"Cognito API")."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .builders import NOW, flow, mint
 
 DOMAIN = "myapp.auth.us-east-1.amazoncognito.com"
 IDP = "cognito-idp.us-east-1.amazonaws.com"
-# Headers of Cognito's OAuth domain (REF §0, amplify-js #5284).
+# Headers of Cognito's OAuth domain (wire-reference "Who answered", amplify-js #5284).
 OAUTH_HEADERS = {
     "x-amz-cognito-request-id": "2b0a7b47-1b0b-4a3a-9f5e-0123456789ab",
     "x-application-context": "application:prod:8443",

@@ -1,4 +1,4 @@
-"""Distractor variants must not change the verdict (DESIGN quality target: Diagnosis)."""
+"""Distractor variants must not change the verdict (docs/design.md, "Quality targets": Diagnosis)."""
 
 from __future__ import annotations
 
@@ -58,8 +58,10 @@ def test_edge_optimized_cloudfront_headers(name, response, headers, expected):
 @pytest.mark.parametrize(
     "body",
     [
-        b'{"success":false,"message":"Token Expired"}',  # serverless/examples #446 (REF §6)
-        b'{"message":"Unauthorized","hint":"sign in again"}',  # the AWS docs' own "hint" example (REF §6)
+        # serverless/examples #446 (wire-reference "Gateway response types")
+        b'{"success":false,"message":"Token Expired"}',
+        # the AWS docs' own "hint" example (wire-reference "Gateway response types")
+        b'{"message":"Unauthorized","hint":"sign in again"}',
         b"<html><body>Unauthorized</body></html>",
     ],
 )

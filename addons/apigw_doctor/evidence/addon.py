@@ -27,6 +27,7 @@ from mitmproxy import command, ctx, exceptions, flow, http, types
 from mitmproxy.log import ALERT
 
 from ..bounds import bound_text
+from ..options import check_deferred, invalid
 from .bundle import tree_size, write_bundle, write_bundles
 from .har import write_har
 from .redact import METADATA_KEY
@@ -183,13 +184,14 @@ class EvidenceExporter:
             "In evidence bundles and HAR exports, also replace the personal claims of tokens (email, "
             "phone_number, cognito:username, name) with REDACTED: for tickets that leave the team.",
         )
+        check_deferred(loader.master.options, (OPTION, MAX_MB_OPTION, PERSONAL_OPTION))  # one line, not a silent drop
 
     def configure(self, updated: set[str]) -> None:
         if not updated & {OPTION, MAX_MB_OPTION, PERSONAL_OPTION}:
             return
         max_mb = getattr(ctx.options, MAX_MB_OPTION)
         if max_mb < 0:
-            raise exceptions.OptionsError(f"{MAX_MB_OPTION}: must be 0 (no limit) or a number of megabytes")
+            raise invalid(MAX_MB_OPTION, max_mb, "must be 0 (no limit) or a number of megabytes")
         value = getattr(ctx.options, OPTION)
         self._close()
         if not value:
@@ -201,7 +203,7 @@ class EvidenceExporter:
             with tempfile.TemporaryFile(dir=path):  # proves we can create files here, not just that bits say so
                 pass
         except OSError as e:
-            raise exceptions.OptionsError(f"{OPTION}: cannot write to {path}: {e.strerror or e}") from e
+            raise invalid(OPTION, value, f"cannot write to {path}: {e.strerror or e}") from e
         self.directory = path
         self.writer = BundleWriter(
             path, max_bytes=max_mb * 2**20 or None, personal=getattr(ctx.options, PERSONAL_OPTION), say=self._say

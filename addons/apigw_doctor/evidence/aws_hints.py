@@ -20,7 +20,7 @@ from ..wire import REQUEST_ID_HEADERS
 # Ids that appear in API Gateway's own logs (execution log lines start with `(<requestId>)`).
 _LOGGED_IDS = ("x-amzn-requestid", "apigw-requestid", "x-amz-apigw-id")
 
-# The variables both API types log the same way (anchors.md §2.2, from the access-logging pages).
+# The variables both API types log the same way (AWS docs: the access-logging pages).
 _REQUEST = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",

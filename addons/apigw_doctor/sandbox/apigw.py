@@ -78,7 +78,8 @@ def _sigv4_reply(v: sigv4.Verification, authorization: str, now: float, *, servi
 
 
 def _front_door(req: Request, api: RestApi, cfg: GatewayConfig, now: float, why: str) -> Handled:
-    """No such stage/resource/method (ref §4): unsigned => Missing Authentication Token, else the SigV4 texts."""
+    """No such stage/resource/method (wire-reference "SigV4 and unknown routes"): unsigned => Missing Authentication
+    Token, else the SigV4 texts."""
     preflight = _is_preflight(req)
     base = Refusal("cors-preflight-blocked" if preflight else "route-not-found", "route", why)
     v = _sigv4_check(req, cfg, region=api.region, service="execute-api", now=now)
@@ -105,11 +106,12 @@ def _iam(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> Handled 
 
 def _lambda_token_authorizer(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> Handled | None:
     """A simulated TOKEN authorizer. `deny` => Deny policy, `error` => it crashes, a valid pool JWT => Allow
-    (unless its user is in `lambda_rejects`), anything else => it throws "Unauthorized" (ref §3a)."""
+    (unless its user is in `lambda_rejects`), anything else => it throws "Unauthorized" (wire-reference "REST Lambda
+    authorizers")."""
     value = req.header("authorization")
     edge = api.edge
     if not value:
-        # ref §3a: identity source missing => 401 without invoking the authorizer.
+        # wire-reference "REST Lambda authorizers": identity source missing => 401 without invoking the authorizer.
         return r.rest_unauthorized(now, edge=edge), Refusal("missing-credential", "identity-source", "not invoked")
     token = strip_bearer(value)
     if token == "deny":
@@ -234,6 +236,7 @@ def handle_function_url(req: Request, fn: FunctionUrl, cfg: GatewayConfig, now: 
     if fn.auth_type == "AWS_IAM":
         v = _sigv4_check(req, cfg, region=fn.region, service="lambda", now=now)
         if v.outcome != "ok":
-            # The reference documents one answer for every function-URL auth failure (ref §9).
+            # The reference documents one answer for every function-URL auth failure (wire-reference "Lambda function
+            # URLs").
             return r.function_url_forbidden(now), Refusal(_SIGV4_CAUSES[v.outcome], f"sigv4:{v.outcome}", "AWS_IAM")
     return r.function_url_ok(now, {"ok": True, "function": fn.url_id}), None

@@ -34,7 +34,7 @@ def _form(req: Request) -> dict[str, str]:
 
 
 def _client_auth(req: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
-    """client_secret_basic or client_secret_post (ref §7a: the docs say both are supported)."""
+    """client_secret_basic or client_secret_post (wire-reference "Cognito OAuth": the docs say both are supported)."""
     auth = req.header("authorization") or ""
     if auth[:6].lower() == "basic ":
         try:
@@ -60,7 +60,7 @@ def _oauth_refusal(now: float, error: str, detail: str) -> Handled:
 def _token_endpoint(req: Request, pool: Pool, now: float) -> Handled:
     content_type = (req.header("content-type") or "").split(";")[0].strip().lower()
     if content_type != _FORM:
-        # ref §7a: a quoted or JSON content type gets 405 with an empty body.
+        # wire-reference "Cognito OAuth": a quoted or JSON content type gets 405 with an empty body.
         return r.oauth_method_not_allowed(now), Refusal(
             "oauth-wrong-content-type", "content-type", f"Content-Type {req.header('content-type')!r}"
         )
@@ -110,7 +110,8 @@ def _authorize(req: Request, domain: CognitoDomain, pool: Pool, now: float) -> H
     client: AppClient | None = pool.clients.get(client_id)
     redirect_uri = params.get("redirect_uri", "")
     if client is None or redirect_uri not in client.callback_urls:
-        # ref §7a: 302 to the domain's error page. An unknown client has no callback URLs, so it lands here too.
+        # wire-reference "Cognito OAuth": 302 to the domain's error page. An unknown client has no callback URLs, so it
+        # lands here too.
         location = f"https://{domain.host}/error?" + urlencode({"error": "redirect_mismatch", "client_id": client_id})
         return r.cognito_redirect(now, location), Refusal(
             "oauth-redirect-mismatch", "redirect_uri", f"{redirect_uri!r} is not a callback URL of the client"
@@ -140,7 +141,7 @@ def handle_domain(req: Request, domain: CognitoDomain, cfg: GatewayConfig, now: 
     if req.method == "GET" and req.path == "/oauth2/authorize":
         return _authorize(req, domain, pool, now)
     if req.method == "POST":
-        # ref §7a: a wrong path such as /oauth/token also answers 405 with an empty body.
+        # wire-reference "Cognito OAuth": a wrong path such as /oauth/token also answers 405 with an empty body.
         return r.oauth_method_not_allowed(now), Refusal("oauth-wrong-content-type", "path", f"no endpoint {req.path}")
     return r.cognito_not_found(now), None
 
@@ -185,7 +186,8 @@ def _initiate_auth(body: dict[str, Any], cfg: GatewayConfig, now: float) -> Hand
     client_id = str(body.get("ClientId", ""))
     found = _find_client(cfg, client_id)
     if found is None:
-        # Not in the reference for real AWS; moto answers ResourceNotFoundException with the client id (test-bed §1).
+        # Not in the reference for real AWS; moto answers ResourceNotFoundException with the client id (docs/design.md,
+        # "The sandbox").
         return _idp_refusal(now, "ResourceNotFoundException", client_id, "cognito-bad-credentials", "client")
     pool, client = found
     params = body.get("AuthParameters") or {}
@@ -199,13 +201,15 @@ def _initiate_auth(body: dict[str, Any], cfg: GatewayConfig, now: float) -> Hand
     if flow == "USER_PASSWORD_AUTH":
         username = str(params.get("USERNAME", ""))
         if not _secret_ok(client, params, [username]):
-            # ref §7b: "Unable to verify secret hash for client <client-id>" (KC cognito-unable-to-verify-secret-hash).
+            # wire-reference "Cognito API": "Unable to verify secret hash for client <client-id>" (KC
+            # cognito-unable-to-verify-secret-hash).
             return _not_authorized(
                 now, f"Unable to verify secret hash for client {client_id}", "cognito-secret-hash", "secret-hash"
             )
         user = pool.users.get(username)
         if user is None or not hmac.compare_digest(str(params.get("PASSWORD", "")).encode(), user.password.encode()):
-            # ref §7b: the same text for an unknown user when PreventUserExistenceErrors is on (the default).
+            # wire-reference "Cognito API": the same text for an unknown user when PreventUserExistenceErrors is on (the
+            # default).
             return _not_authorized(now, "Incorrect username or password.", "cognito-bad-credentials", "password")
         if not user.enabled:
             return _not_authorized(now, "User is disabled.", "cognito-bad-credentials", "enabled")
@@ -220,11 +224,11 @@ def _initiate_auth(body: dict[str, Any], cfg: GatewayConfig, now: float) -> Hand
                 now, f"Unable to verify secret hash for client {client_id}", "cognito-secret-hash", "secret-hash"
             )
         if grant is not None and (grant.revoked or grant.origin_jti in pool.revoked_origins):
-            # ref §7b (aws-sdk-net#1936).
+            # wire-reference "Cognito API" (aws-sdk-net#1936).
             return _not_authorized(now, "Refresh Token has been revoked", "cognito-token-revoked", "refresh-token")
         tokens = pool.refresh(token, client_id)
         if tokens is None:
-            # ref §7b "Invalid Refresh Token" (unknown token, or one of another client).
+            # wire-reference "Cognito API" "Invalid Refresh Token" (unknown token, or one of another client).
             return _not_authorized(now, "Invalid Refresh Token", "cognito-token-revoked", "refresh-token")
         return r.idp_ok(now, _auth_result(tokens)), None
     # Not in the reference: other flows (SRP, custom) are not modelled.
@@ -239,19 +243,20 @@ def _access_token_user(body: dict[str, Any], cfg: GatewayConfig, now: float) -> 
     result = verify_signed(token, issuers=[p.issuer for p in pools], keyring=ring, now=now)
     if isinstance(result, Refusal):
         if result.cause == "token-expired":
-            # ref §7b (aws-sdk-ios#1376).
+            # wire-reference "Cognito API" (aws-sdk-ios#1376).
             return _not_authorized(now, "Access Token has expired", "cognito-token-expired", "exp")
-        # Not in the reference for AWS: moto's GetUser answers "Invalid token" for garbage or ID tokens (test-bed §1).
+        # Not in the reference for AWS: moto's GetUser answers "Invalid token" for garbage or ID tokens (docs/design.md,
+        # "The sandbox").
         return _not_authorized(now, "Invalid token", result.cause, result.check)
     claims = result.claims
     pool = next(p for p in pools if p.issuer == claims["iss"])
     if claims.get("token_use") != "access":
         return _not_authorized(now, "Invalid token", "wrong-token-type", "token_use")
     if claims.get("origin_jti") in pool.revoked_origins:
-        # ref §7b (aws-sdk-java#2449).
+        # wire-reference "Cognito API" (aws-sdk-java#2449).
         return _not_authorized(now, "Access Token has been revoked", "cognito-token-revoked", "origin_jti")
     if SIGNIN_SCOPE not in str(claims.get("scope", "")).split():
-        # ref §7b (amplify-js#1906).
+        # wire-reference "Cognito API" (amplify-js#1906).
         return _not_authorized(now, "Access Token does not have required scopes", "cognito-missing-scope", "scope")
     return pool, str(claims.get("username", ""))
 

@@ -15,7 +15,8 @@ REST_API_ID = "abc123defg"
 EDGE_API_ID = "edge456hij"  # same routes, edge-optimized (CloudFront headers on every answer)
 HTTP_API_ID = "xyz987hgfe"
 # A second HTTP API with a `$default` route: with `$default` present no request can ever get the 404, so the
-# preflight-behind-authorizer case needs its own API (ref §5, AWSDOC http-api-cors.md).
+# preflight-behind-authorizer case needs its own API (wire-reference "Keys, policies, WAF, CORS", AWSDOC
+# http-api-cors.md).
 SPA_HTTP_API_ID = "spa789cors"
 FUNCTION_URL_ID = "abcdefghijklmnopqrstuvwxyz012345"
 COGNITO_DOMAIN_PREFIX = "sandbox"

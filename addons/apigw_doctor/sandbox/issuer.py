@@ -1,6 +1,7 @@
 """A Cognito-like token issuer: user pools with RSA keys, app clients, users, and token minting.
 
-Token shapes follow the reference, §8: RS256, a different `kid` for ID and access tokens, the AWS issuer form
+Token shapes follow docs/wire-reference.md, "Cognito tokens": RS256, a different `kid` for ID and access tokens, the AWS
+issuer form
 `https://cognito-idp.{region}.amazonaws.com/{pool}`, ID tokens with `aud` and no `scope`/`client_id`, access tokens
 with `client_id` and `scope` and no `aud`, and refresh tokens shaped like Cognito's 5-part JWE.
 """
@@ -31,7 +32,8 @@ DEFAULT_POOL_ID = "us-east-1_Sandbox01"
 OTHER_POOL_ID = "us-east-1_Sandbox02"
 OTHER_REGION_POOL_ID = "eu-west-1_Sandbox01"
 
-# Real app client ids are 26 lower-case alphanumerics (test-bed.md §1); these keep that shape and stay readable.
+# Real app client ids are 26 lower-case alphanumerics (docs/design.md, "The sandbox"); these keep that shape and stay
+# readable.
 WEB_CLIENT_ID = "1sandboxwebclient000000001"  # public SPA client: code flow, no secret
 SERVER_CLIENT_ID = "2sandboxserverclient000002"  # confidential client: has a secret
 M2M_CLIENT_ID = "3sandboxmachineclient00003"  # client_credentials only
@@ -39,7 +41,8 @@ OTHER_CLIENT_ID = "4sandboxotherappclient0004"  # another app client in the same
 
 DEFAULT_USER = "alice"
 DEFAULT_PASSWORD = "Sandbox!Passw0rd"  # a throwaway sandbox credential
-SIGNIN_SCOPE = "aws.cognito.signin.user.admin"  # the only scope InitiateAuth sign-ins get (reference §8)
+# the only scope InitiateAuth sign-ins get (wire-reference "Cognito tokens")
+SIGNIN_SCOPE = "aws.cognito.signin.user.admin"
 ORDERS_READ = "orders/read"
 ADMIN_WRITE = "admin/write"
 

@@ -1,7 +1,8 @@
 """mitmproxy addon: send connections for the sandbox's AWS host names to the local sandbox instead.
 
 Only the TCP address changes (in `server_connect`, before mitmproxy dials), so the Host header and the upstream
-SNI keep the AWS names (test-bed.md §5). mitmproxy records the dialled address in the flow's URL; once the exchange
+SNI keep the AWS names (docs/design.md, "The sandbox"). mitmproxy records the dialled address in the flow's URL; once
+the exchange
 is over, `response` puts the AWS name back, so saved flows and HARs read like a capture against AWS. Nothing that
 was sent changes. mitmproxy must trust the sandbox CA:
 `--set ssl_verify_upstream_trusted_ca=<dir>/tls/ca.pem`.
@@ -14,9 +15,10 @@ import logging
 from collections.abc import Sequence
 from typing import Optional
 
-from mitmproxy import ctx, exceptions, http
+from mitmproxy import ctx, http
 from mitmproxy.proxy import server_hooks
 
+from ..options import install_one_line_errors, invalid
 from .tls import SANDBOX_DNS_NAMES
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,8 @@ class SandboxRedirect:
         self.patterns: tuple[str, ...] = DEFAULT_PATTERNS
 
     def load(self, loader) -> None:  # type: ignore[no-untyped-def]
-        # Optional[str], as mitmproxy12-notes.md §0 lists it among the option types `--set` can parse.
+        install_one_line_errors()
+        # Optional[str]: an option type `--set` can parse (docs/design.md, "Living inside mitmproxy 12").
         upstream_type = Optional[str]  # noqa: UP045
         loader.add_option("apigw_sandbox_upstream", upstream_type, None, "Send the sandbox's AWS hosts to HOST:PORT.")
         loader.add_option(
@@ -55,7 +58,7 @@ class SandboxRedirect:
             try:
                 self.upstream = parse_upstream(value) if value else None
             except ValueError as exc:
-                raise exceptions.OptionsError(str(exc)) from exc
+                raise invalid("apigw_sandbox_upstream", value, str(exc)) from exc
         if "apigw_sandbox_hosts" in updated:
             self.patterns = tuple(ctx.options.apigw_sandbox_hosts)
 

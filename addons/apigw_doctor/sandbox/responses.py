@@ -1,6 +1,6 @@
 """Byte-exact replies of API Gateway, Lambda function URLs and Cognito, one builder per documented answer.
 
-Every status, body and header here comes from /work/shared/reference/apigw-auth-failures.md ("ref §N" below).
+Every status, body and header here comes from docs/wire-reference.md (its sections are named below).
 Bodies are compact JSON (ref, legend: the default template is `{"message":$context.error.messageString}`).
 Where the reference says a detail is unknown, the builder leaves it out rather than inventing it.
 """
@@ -45,13 +45,14 @@ def amz_date(now: float) -> str:
 
 
 def apigw_id() -> str:
-    # ref §0: `x-amz-apigw-id: W_AP1ZWIiYdDlQw=` and HTTP API `apigw-requestid: <id>=`: 11 random bytes in
+    # wire-reference "Who answered": `x-amz-apigw-id: W_AP1ZWIiYdDlQw=` and HTTP API `apigw-requestid: <id>=`: 11 random
+    # bytes in
     # URL-safe base64 give the same 16-character shape with one `=`.
     return base64.urlsafe_b64encode(os.urandom(11)).decode()
 
 
 def _cloudfront(error: bool) -> Headers:
-    # ref §0, edge-optimized row (loige.co capture): x-cache, via, x-amz-cf-pop, x-amz-cf-id.
+    # wire-reference "Who answered", edge-optimized row (loige.co capture): x-cache, via, x-amz-cf-pop, x-amz-cf-id.
     return (
         ("X-Cache", "Error from cloudfront" if error else "Miss from cloudfront"),
         ("Via", f"1.1 {os.urandom(16).hex()}.cloudfront.net (CloudFront)"),
@@ -78,59 +79,68 @@ def _amzn_headers(now: float, error_type: str | None) -> tuple[str, list[tuple[s
 
 
 def _rest(now: float, status: int, body: bytes, error_type: str | None, *, edge: bool) -> Reply:
-    # ref §0, REST regional row (Ge0rg3/requests-ip-rotator#43 capture): content-type application/json,
+    # wire-reference "Who answered", REST regional row (Ge0rg3/requests-ip-rotator#43 capture): content-type
+    # application/json,
     # x-amzn-RequestId <uuid>, x-amzn-ErrorType on errors, x-amz-apigw-id.
     rid, headers = _amzn_headers(now, error_type)
     headers.append(("x-amz-apigw-id", apigw_id()))
     if edge:
-        # ref §0 edge row: the edge capture adds x-amzn-trace-id (X-Ray form Root=1-<8 hex>-<24 hex>).
+        # wire-reference "Who answered" edge row: the edge capture adds x-amzn-trace-id (X-Ray form Root=1-<8 hex>-<24
+        # hex>).
         headers.append(("X-Amzn-Trace-Id", f"Root=1-{int(now):08x}-{os.urandom(12).hex()}"))
         headers.extend(_cloudfront(error=error_type is not None))
     return Reply(status, tuple(headers), body, rid)
 
 
 def rest_unauthorized(now: float, *, edge: bool = False) -> Reply:
-    # ref §1 and §3a (loige.co capture): 401 {"message":"Unauthorized"} (26 bytes), UnauthorizedException.
+    # wire-reference "REST Cognito authorizer", "REST Lambda authorizers" (loige.co capture): 401
+    # {"message":"Unauthorized"} (26 bytes), UnauthorizedException.
     return _rest(now, 401, compact({"message": "Unauthorized"}), "UnauthorizedException", edge=edge)
 
 
 def rest_token_expired(now: float, *, edge: bool = False) -> Reply:
-    # ref §1 "Expired token" (amplify-js#6060): no trailing period. The error type was not captured; ref §6 lists
+    # wire-reference "REST Cognito authorizer" "Expired token" (amplify-js#6060): no trailing period. The error type was
+    # not captured; wire-reference "Gateway response types" lists
     # this text under UNAUTHORIZED, whose captured type is UnauthorizedException.
     return _rest(now, 401, compact({"message": "The incoming token has expired"}), "UnauthorizedException", edge=edge)
 
 
 def rest_missing_authentication_token(now: float, *, edge: bool = False) -> Reply:
-    # ref §4 first row (LocalStack AWS-recorded snapshot test_routing_not_found): 403, 42 bytes.
+    # wire-reference "SigV4 and unknown routes" first row (LocalStack AWS-recorded snapshot test_routing_not_found):
+    # 403, 42 bytes.
     return _rest(
         now, 403, compact({"message": "Missing Authentication Token"}), "MissingAuthenticationTokenException", edge=edge
     )
 
 
 def rest_explicit_deny(now: float, *, edge: bool = False) -> Reply:
-    # ref §3a (loige.co capture, content-length 82): capital-M "Message", AccessDeniedException.
+    # wire-reference "REST Lambda authorizers" (loige.co capture, content-length 82): capital-M "Message",
+    # AccessDeniedException.
     body = compact({"Message": "User is not authorized to access this resource with an explicit deny"})
     return _rest(now, 403, body, "AccessDeniedException", edge=edge)
 
 
 def rest_implicit_deny(now: float, *, edge: bool = False) -> Reply:
-    # ref §3a "no statement covering this method ARN" (capture, index id 30015849191).
+    # wire-reference "REST Lambda authorizers" "no statement covering this method ARN" (capture, index id 30015849191).
     body = compact({"Message": "User is not authorized to access this resource"})
     return _rest(now, 403, body, "AccessDeniedException", edge=edge)
 
 
 def rest_authorizer_configuration_error(now: float, *, edge: bool = False) -> Reply:
-    # ref §3a (loige.co capture): 500 {"message":null} (16 bytes), AuthorizerConfigurationException.
+    # wire-reference "REST Lambda authorizers" (loige.co capture): 500 {"message":null} (16 bytes),
+    # AuthorizerConfigurationException.
     return _rest(now, 500, compact({"message": None}), "AuthorizerConfigurationException", edge=edge)
 
 
 def rest_forbidden(now: float, *, edge: bool = False) -> Reply:
-    # ref §5 API key row: 403 {"message":"Forbidden"} (23 bytes), ForbiddenException.
+    # wire-reference "Keys, policies, WAF, CORS" API key row: 403 {"message":"Forbidden"} (23 bytes),
+    # ForbiddenException.
     return _rest(now, 403, compact({"message": "Forbidden"}), "ForbiddenException", edge=edge)
 
 
 def sigv4_missing_equal_sign(now: float, authorization: str, *, edge: bool = False) -> Reply:
-    # ref §4 "current form" (captures, index ids 65925421542, 52173366055): the header value is hashed with SHA-256
+    # wire-reference "SigV4 and unknown routes" "current form" (captures, index ids 65925421542, 52173366055): the
+    # header value is hashed with SHA-256
     # and Base64-encoded. Error type from the older-form capture (FinchPowers): IncompleteSignatureException.
     digest = base64.b64encode(hashlib.sha256(authorization.encode()).digest()).decode()
     text = (
@@ -142,7 +152,8 @@ def sigv4_missing_equal_sign(now: float, authorization: str, *, edge: bool = Fal
 
 def sigv4_incomplete(now: float, authorization: str, missing: list[str], *, edge: bool = False) -> Reply:
     """`missing` holds the parts AWS names: 'Credential', 'Signature', 'SignedHeaders' and/or 'date'."""
-    # ref §4 single-token row (rclone, DataTalksClub FAQ; chalice local copies it): each missing part adds one
+    # wire-reference "SigV4 and unknown routes" single-token row (rclone, DataTalksClub FAQ; chalice local copies it):
+    # each missing part adds one
     # sentence, in this order, then `Authorization=<header value>`. Error type "expected" per the ref.
     # The date sentence is left out when X-Amz-Date or Date was sent: inferred from its wording, not captured.
     params = [p for p in ("Credential", "Signature", "SignedHeaders") if p in missing]
@@ -154,14 +165,16 @@ def sigv4_incomplete(now: float, authorization: str, missing: list[str], *, edge
 
 
 def sigv4_invalid_security_token(now: float, *, edge: bool = False) -> Reply:
-    # ref §4 "Wrong access key id": the text is certain; the header is not. We follow the AWS KC table
+    # wire-reference "SigV4 and unknown routes" "Wrong access key id": the text is certain; the header is not. We follow
+    # the AWS KC table
     # (AccessDeniedException) over the "expected" UnrecognizedClientException, as the ref treats AWS docs as correct.
     body = compact({"message": "The security token included in the request is invalid."})
     return _rest(now, 403, body, "AccessDeniedException", edge=edge)
 
 
 def sigv4_signature_mismatch(now: float, *, edge: bool = False) -> Reply:
-    # ref §4 "Wrong secret key" (KC api-gateway-iam-sigv4-mismatch), InvalidSignatureException.
+    # wire-reference "SigV4 and unknown routes" "Wrong secret key" (KC api-gateway-iam-sigv4-mismatch),
+    # InvalidSignatureException.
     text = (
         "The request signature we calculated does not match the signature you provided. "
         "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
@@ -170,13 +183,15 @@ def sigv4_signature_mismatch(now: float, *, edge: bool = False) -> Reply:
 
 
 def sigv4_signature_expired(now: float, request_amz_date: str, *, edge: bool = False) -> Reply:
-    # ref §4 clock-skew row (NEC capture): "Signature expired: <req> is now earlier than <now-5m> (<now> - 5 min.)".
+    # wire-reference "SigV4 and unknown routes" clock-skew row (NEC capture): "Signature expired: <req> is now earlier
+    # than <now-5m> (<now> - 5 min.)".
     text = f"Signature expired: {request_amz_date} is now earlier than {amz_date(now - 300)} ({amz_date(now)} - 5 min.)"
     return _rest(now, 403, compact({"message": text}), "InvalidSignatureException", edge=edge)
 
 
 def sigv4_signature_not_yet_current(now: float, request_amz_date: str, *, edge: bool = False) -> Reply:
-    # ref §4 "Request time in the future": low confidence (scratchstack reimplementation), window as on execute-api.
+    # wire-reference "SigV4 and unknown routes" "Request time in the future": low confidence (scratchstack
+    # reimplementation), window as on execute-api.
     text = (
         f"Signature not yet current: {request_amz_date} is still later than {amz_date(now + 300)} "
         f"({amz_date(now)} + 5 min.)"
@@ -185,7 +200,8 @@ def sigv4_signature_not_yet_current(now: float, request_amz_date: str, *, edge: 
 
 
 def sigv4_bad_scope(now: float, text: str, *, edge: bool = False) -> Reply:
-    # ref §4 credential-scope row (medium): "Credential should be scoped to a valid region, not '<r>'." and
+    # wire-reference "SigV4 and unknown routes" credential-scope row (medium): "Credential should be scoped to a valid
+    # region, not '<r>'." and
     # "Credential should be scoped to correct service: 'execute-api'.", InvalidSignatureException.
     return _rest(now, 403, compact({"message": text}), "InvalidSignatureException", edge=edge)
 
@@ -199,7 +215,7 @@ def rest_ok(now: float, payload: dict[str, Any], *, edge: bool = False) -> Reply
 
 
 def _http_api(now: float, status: int, body: bytes, extra: Headers = ()) -> Reply:
-    # ref §0 HTTP API row: `apigw-requestid: <id>=`; the AWS example shows no x-amzn-ErrorType.
+    # wire-reference "Who answered" HTTP API row: `apigw-requestid: <id>=`; the AWS example shows no x-amzn-ErrorType.
     rid = apigw_id()
     headers = (
         ("Date", http_date(now)),
@@ -217,7 +233,8 @@ AUDIENCE_CHALLENGE = (
 
 
 def http_unauthorized(now: float, *, www_authenticate: str | None = None) -> Reply:
-    # ref §2: 401 {"message":"Unauthorized"} (Content-Length 26). Only the audience case has a known
+    # wire-reference "HTTP JWT authorizer": 401 {"message":"Unauthorized"} (Content-Length 26). Only the audience case
+    # has a known
     # www-authenticate text (AUDIENCE_CHALLENGE, AWSDOC http-api-troubleshooting-jwt.md); for every other JWT
     # failure the ref found no description, so callers pass None and the header is left out, not invented.
     extra: Headers = (("www-authenticate", www_authenticate),) if www_authenticate else ()
@@ -225,13 +242,15 @@ def http_unauthorized(now: float, *, www_authenticate: str | None = None) -> Rep
 
 
 def http_forbidden(now: float) -> Reply:
-    # ref §2 "Missing required scope": NOT CONFIRMED for AWS. The simulator KensioSoftware/yulin#302 answers
+    # wire-reference "HTTP JWT authorizer" "Missing required scope": NOT CONFIRMED for AWS. The simulator
+    # KensioSoftware/yulin#302 answers
     # 403 {"message":"Forbidden"}; we follow it, as the ref does, and say so wherever it matters.
     return _http_api(now, 403, compact({"message": "Forbidden"}))
 
 
 def http_not_found(now: float) -> Reply:
-    # ref §2 "No route matches" (AWSDOC http-api-develop-routes.md; capture index id 59691876738): 404.
+    # wire-reference "HTTP JWT authorizer" "No route matches" (AWSDOC http-api-develop-routes.md; capture index id
+    # 59691876738): 404.
     return _http_api(now, 404, compact({"message": "Not Found"}))
 
 
@@ -253,7 +272,8 @@ def _function_url(now: float, status: int, body: bytes, error_type: str | None) 
 
 
 def function_url_forbidden(now: float) -> Reply:
-    # ref §9 Lambda function URL row and §0 (localstack AWS-recorded snapshot): 403, AccessDeniedException.
+    # wire-reference "Lambda function URLs" and "Who answered" (LocalStack's AWS-recorded snapshot):
+    # 403, AccessDeniedException.
     return _function_url(now, 403, compact({"Message": FUNCTION_URL_FORBIDDEN}), "AccessDeniedException")
 
 
@@ -265,7 +285,8 @@ def function_url_ok(now: float, payload: dict[str, Any]) -> Reply:
 
 
 def _cognito_domain(now: float, status: int, body: bytes, content_type: str | None, extra: Headers = ()) -> Reply:
-    # ref §0 Cognito domain row (amplify-js#5284, amazon-cognito-auth-js#52): x-amz-cognito-request-id,
+    # wire-reference "Who answered" Cognito domain row (amplify-js#5284, amazon-cognito-auth-js#52):
+    # x-amz-cognito-request-id,
     # x-application-context: application:prod:8443, set-cookie XSRF-TOKEN, server: Server, and CloudFront headers.
     rid = str(uuid.uuid4())
     headers: list[tuple[str, str]] = [("Date", http_date(now))]
@@ -284,24 +305,27 @@ def _cognito_domain(now: float, status: int, body: bytes, content_type: str | No
 
 
 def oauth_method_not_allowed(now: float) -> Reply:
-    # ref §7a: wrong Content-Type at /oauth2/token, or a wrong path such as /oauth/token => 405, empty body
+    # wire-reference "Cognito OAuth": wrong Content-Type at /oauth2/token, or a wrong path such as /oauth/token => 405,
+    # empty body
     # (content-length: 0), `allow: GET`.
     return _cognito_domain(now, 405, b"", None, (("Allow", "GET"),))
 
 
 def oauth_error(now: float, error: str) -> Reply:
-    # ref §7a (COGDOC token-endpoint.md): 400 {"error":"<code>"}, Content-Type application/json;charset=UTF-8,
+    # wire-reference "Cognito OAuth" (COGDOC token-endpoint.md): 400 {"error":"<code>"}, Content-Type
+    # application/json;charset=UTF-8,
     # no error_description in the documented form.
     return _cognito_domain(now, 400, compact({"error": error}), "application/json;charset=UTF-8")
 
 
 def oauth_tokens(now: float, payload: dict[str, Any]) -> Reply:
-    # ref §8: expires_in 3600 in token responses; content type as for the documented errors.
+    # wire-reference "Cognito tokens": expires_in 3600 in token responses; content type as for the documented errors.
     return _cognito_domain(now, 200, compact(payload), "application/json;charset=UTF-8")
 
 
 def cognito_redirect(now: float, location: str) -> Reply:
-    # ref §7a: a 302 whose Location is the client's redirect_uri or the domain's /error page (redirect_mismatch).
+    # wire-reference "Cognito OAuth": a 302 whose Location is the client's redirect_uri or the domain's /error page
+    # (redirect_mismatch).
     return _cognito_domain(now, 302, b"", None, (("Location", location),))
 
 
@@ -316,7 +340,8 @@ IDP_CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
 def idp_error(now: float, error_type: str, message: str, *, status: int = 400) -> Reply:
-    # ref §0 and §7b (index id 6770568444): 400, body {"__type":...,"message":...}, `x-amzn-errortype: <Type>:`
+    # wire-reference "Who answered", "Cognito API" (index id 6770568444): 400, body {"__type":...,"message":...},
+    # `x-amzn-errortype: <Type>:`
     # with the trailing colon, `x-amzn-errormessage: <text>`, `x-amzn-requestid: <uuid>`.
     rid = str(uuid.uuid4())
     headers = (
@@ -342,7 +367,8 @@ def idp_ok(now: float, payload: dict[str, Any]) -> Reply:
 
 
 def idp_json(now: float, status: int, payload: dict[str, Any] | None) -> Reply:
-    """JWKS and OpenID discovery documents on the issuer host (ref §8: `/{pool}/.well-known/jwks.json`)."""
+    """JWKS and OpenID discovery documents on the issuer host (wire-reference "Cognito tokens":
+    `/{pool}/.well-known/jwks.json`)."""
     rid = str(uuid.uuid4())
     headers = (
         ("Date", http_date(now)),

@@ -1,6 +1,7 @@
 """AWS Signature Version 4: a signer for the scenarios and a verifier for the sandbox's IAM-protected surfaces.
 
-The verifier walks the steps in the order the answers in the reference imply (ref §4): parse the header, then
+The verifier walks the steps in the order the answers in the reference imply (wire-reference "SigV4 and unknown
+routes"): parse the header, then
 the key id, the credential scope, the request time (5-minute window), and last the signature itself.
 """
 
@@ -16,7 +17,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-SKEW_SECONDS = 300  # ref §4: execute-api answers "Signature expired ... - 5 min."
+SKEW_SECONDS = 300  # wire-reference "SigV4 and unknown routes": execute-api answers "Signature expired ... - 5 min."
 REQUIRED_PARAMS = ("Credential", "Signature", "SignedHeaders")
 
 Outcome = Literal[
@@ -42,7 +43,9 @@ class Credentials:
 @dataclass(frozen=True, slots=True)
 class Verification:
     outcome: Outcome
-    missing: tuple[str, ...] = ()  # for "incomplete": names as ref §4 orders them, plus "date"
+    missing: tuple[
+        str, ...
+    ] = ()  # for "incomplete": names as wire-reference "SigV4 and unknown routes" orders them, plus "date"
     request_date: str = ""  # X-Amz-Date as sent, for the "Signature expired" text
     region: str = ""  # region in the credential scope, for the "wrong-region" text
     access_key_id: str = ""

@@ -2,7 +2,7 @@
 
 The verdict comes only from real checks (structure, `alg`, `iss`, `kid`, RSA signature with PyJWT against the
 issuer's JWKS, `exp`, then the authorizer's own claim rules). When a check fails, the sandbox names the cause
-in the project's catalogue vocabulary (DESIGN.md) so the demo can compare the addon's verdict with it.
+in the project's catalogue vocabulary (docs/design.md) so the demo can compare the addon's verdict with it.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ class KeyRing:
 
 
 def strip_bearer(value: str) -> str:
-    """Both authorizers accept the token alone or prefixed with `Bearer ` (ref §1 Bearer row, §2 identitySource)."""
+    """Both authorizers accept the token alone or prefixed with `Bearer ` (wire-reference.md:
+    the Bearer row of "REST Cognito authorizer"; the rules of "HTTP JWT authorizer")."""
     return value[7:] if value.startswith("Bearer ") else value
 
 
@@ -131,7 +132,8 @@ def verify_signed(value: str | None, *, issuers: Iterable[str], keyring: KeyRing
     token, header, claims = parsed
     alg = header.get("alg")
     if alg != "RS256":
-        # ref §2: "Currently, only RSA-based algorithms are supported"; Cognito signs with RS256 (ref §8).
+        # wire-reference "HTTP JWT authorizer": "Currently, only RSA-based algorithms are supported"; Cognito signs with
+        # RS256 (wire-reference "Cognito tokens").
         return Refusal("unsupported-algorithm", "alg", f"alg {alg!r}; only RS256 is accepted")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
@@ -169,7 +171,8 @@ def scopes_of(claims: dict[str, Any]) -> set[str]:
 def cognito_rest(
     value: str | None, *, issuers: Iterable[str], keyring: KeyRing, scopes: Iterable[str], now: float
 ) -> Refusal | Verified:
-    """REST COGNITO_USER_POOLS authorizer (ref §1): no method scopes => ID token; scopes => access token + scope."""
+    """REST COGNITO_USER_POOLS authorizer (wire-reference "REST Cognito authorizer"): no method scopes => ID token;
+    scopes => access token + scope."""
     result = verify_signed(value, issuers=issuers, keyring=keyring, now=now)
     if isinstance(result, Refusal):
         return result
@@ -197,7 +200,8 @@ def jwt_http(
     keyring: KeyRing,
     now: float,
 ) -> Refusal | Verified:
-    """HTTP API JWT authorizer (ref §2): iss exact, aud (or client_id without aud), exp, nbf/iat, route scopes."""
+    """HTTP API JWT authorizer (wire-reference "HTTP JWT authorizer"): iss exact, aud (or client_id without aud), exp,
+    nbf/iat, route scopes."""
     result = verify_signed(value, issuers=(issuer,), keyring=keyring, now=now)
     if isinstance(result, Refusal):
         return result
@@ -207,7 +211,7 @@ def jwt_http(
         if isinstance(val, int | float) and not isinstance(val, bool) and val > now:
             return Refusal("token-not-yet-valid", name, f"{name} {int(val)} > now {int(now)}")
     allowed = set(audiences)
-    # "API Gateway validates client_id only if aud is not present" (ref §2).
+    # "API Gateway validates client_id only if aud is not present" (wire-reference "HTTP JWT authorizer").
     aud = claims.get("aud") if "aud" in claims else claims.get("client_id")
     auds = set(aud) if isinstance(aud, list) else {aud}
     if not auds & allowed:
