@@ -50,11 +50,12 @@ def knowledge_from(specs: list[str]) -> Knowledge:
 
 
 def settings_from(specs: list[str]) -> Settings:
-    from .evidence.addon import PERSONAL_OPTION, EvidenceExporter
+    from .evidence.addon import PERSONAL_OPTION
+    from .evidence.addon import declare as declare_evidence
 
     manager = optmanager.OptManager()
     options.declare(manager)
-    EvidenceExporter().load(manager)  # the evidence options, so `--set apigw_redact_personal=true` works here too
+    declare_evidence(manager)  # so `--set apigw_redact_personal=true` works here too
     try:
         manager.set(*specs)
         return Settings(options.knowledge_from(manager), bool(getattr(manager, PERSONAL_OPTION)))

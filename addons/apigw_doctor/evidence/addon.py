@@ -154,6 +154,27 @@ def _could_not(f: http.HTTPFlow | _Named, e: Exception) -> str:
     return f"apigw-doctor: could not write evidence for flow {f.id[:8]}: {reason}"
 
 
+def declare(loader) -> None:
+    """The evidence options, on a mitmproxy loader or an OptManager (`analyze --set` accepts them too)."""
+    loader.add_option(
+        OPTION,
+        str | None,
+        None,
+        "Write a redacted evidence bundle (report.md, report.json, flows.har) into this directory "
+        "for every flow apigw-doctor diagnosed as failed.",
+    )
+    loader.add_option(
+        MAX_MB_OPTION, int, 0, f"Stop writing evidence bundles once {OPTION} holds this many megabytes (0: no limit)."
+    )
+    loader.add_option(
+        PERSONAL_OPTION,
+        bool,
+        False,
+        "In evidence bundles and HAR exports, also replace the personal claims of tokens (email, "
+        "phone_number, cognito:username, name) with REDACTED: for tickets that leave the team.",
+    )
+
+
 class EvidenceExporter:
     def __init__(self) -> None:
         self.directory: Path | None = None
@@ -164,26 +185,7 @@ class EvidenceExporter:
         self._messages: deque[tuple[int, str]] = deque(maxlen=1000)  # from the worker, logged on the loop
 
     def load(self, loader) -> None:
-        loader.add_option(
-            OPTION,
-            str | None,
-            None,
-            "Write a redacted evidence bundle (report.md, report.json, flows.har) into this directory "
-            "for every flow apigw-doctor diagnosed as failed.",
-        )
-        loader.add_option(
-            MAX_MB_OPTION,
-            int,
-            0,
-            f"Stop writing evidence bundles once {OPTION} holds this many megabytes (0: no limit).",
-        )
-        loader.add_option(
-            PERSONAL_OPTION,
-            bool,
-            False,
-            "In evidence bundles and HAR exports, also replace the personal claims of tokens (email, "
-            "phone_number, cognito:username, name) with REDACTED: for tickets that leave the team.",
-        )
+        declare(loader)
         check_deferred(loader.master.options, (OPTION, MAX_MB_OPTION, PERSONAL_OPTION))  # one line, not a silent drop
 
     def configure(self, updated: set[str]) -> None:
