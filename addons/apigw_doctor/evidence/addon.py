@@ -106,6 +106,13 @@ class BundleWriter:
             self._wait_for_a_gap()
             self._write(item)
 
+    def _pause(self) -> None:
+        """Between the steps of a bundle: give the interpreter lock back, and wait again if a flow came in."""
+        if time.monotonic() - self.last_activity < QUIET_SECONDS:
+            self._wait_for_a_gap()
+        else:
+            time.sleep(0)
+
     def _wait_for_a_gap(self) -> None:
         give_up = time.monotonic() + MAX_DEFER_SECONDS
         while not self._draining and time.monotonic() < give_up:
@@ -117,7 +124,7 @@ class BundleWriter:
     def _write(self, state: dict) -> None:
         try:
             snapshot = http.HTTPFlow.from_state(state)  # the rebuild half of `flow.copy()`, off the event loop
-            path = write_bundle(snapshot, self.directory, personal=self.personal)
+            path = write_bundle(snapshot, self.directory, personal=self.personal, pause=self._pause)
         except OSError as e:
             snapshot = _Named(state)
             if e.errno in _DISK_FULL:
