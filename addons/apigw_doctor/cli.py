@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("token", nargs="?", default="-", help="the token, or - (default) to read it from standard input")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("sandbox", help="the local API Gateway + Cognito sandbox with mitmdump and the doctor in front")
+    p.add_argument("--port", type=int, default=0, help="the sandbox's port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--no-proxy", action="store_true", help="run the sandbox alone, without mitmdump")
+
     p = sub.add_parser("demo", help="run the built-in sandbox scenarios through mitmdump")
     p.add_argument("--web", action="store_true", help="keep mitmweb running with the demo's flows loaded")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -67,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli_token import explain
 
         return explain(args.token, as_json=args.json)
+    if args.command == "sandbox":
+        from .sandbox.__main__ import run
+
+        return run(port=args.port, proxy=not args.no_proxy)
     if args.command == "demo":
         from .demo import run_demo
 

@@ -57,11 +57,13 @@ DEMO_SCENARIOS: tuple[str, ...] = (
     "ok-http-id-token",
     "token-not-yet-valid",
     "wrong-audience",
+    "backend-rejected",
     # IAM, Lambda authorizer, API key
     "ok-iam-signed",
     "sigv4-clock-skew",
     "authorizer-denied",
     "api-key-rejected",
+    "waf-blocked-large-body",
     # Cognito
     "ok-cognito-sign-in",
     "cognito-bad-credentials",

@@ -33,7 +33,7 @@ GATEWAY_DECIDED = {
     "oauth-invalid-request", "oauth-unsupported-grant-type", "oauth-redirect-mismatch", "cognito-bad-credentials",
     "cognito-secret-hash", "cognito-token-expired", "cognito-token-revoked", "cognito-missing-scope",
     "cognito-auth-flow-not-enabled", "identity-pool-provider-mismatch", "identity-pool-token-rejected",
-    "identity-pool-unauth-disabled", "identity-pool-config",
+    "identity-pool-unauth-disabled", "identity-pool-config", "backend-rejected", "waf-blocked",
 }  # fmt: skip
 
 

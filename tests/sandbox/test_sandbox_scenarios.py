@@ -48,7 +48,7 @@ def test_serve_prints_how_to_use_it(tmp_path) -> None:
     try:
         text = out.getvalue()
         assert f"127.0.0.1:{sb.port}" in text
-        assert f"ssl_verify_upstream_trusted_ca={sb.certs.ca}" in text
+        assert f"--cacert {sb.certs.ca} --connect-to ::127.0.0.1:{sb.port}" in text  # straight to the sandbox
         assert "abc123defg.execute-api.us-east-1.amazonaws.com" in text
     finally:
         sb.stop()

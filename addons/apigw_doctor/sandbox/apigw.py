@@ -146,6 +146,11 @@ def _rest_route(api: RestApi, method: str, resource: str) -> tuple[RestRoute | N
 
 def handle_rest(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> Handled:
     edge = api.edge
+    if api.waf_body_limit is not None and len(req.body) > api.waf_body_limit:
+        # WAF evaluates before API Gateway routes the request; its default block answer is 403 Forbidden
+        # (docs/wire-reference.md, "Keys, policies, WAF, CORS").
+        detail = f"SizeRestrictions_BODY: {len(req.body)} bytes > {api.waf_body_limit}"
+        return r.rest_forbidden(now, edge=edge), Refusal("waf-blocked", "waf", detail)
     stage, _, rest = req.path.lstrip("/").partition("/")
     resource = "/" + rest
     if stage not in api.stages:
@@ -225,6 +230,10 @@ def handle_http(req: Request, api: HttpApi, cfg: GatewayConfig, now: float) -> H
                 return r.http_unauthorized(now, www_authenticate=r.AUDIENCE_CHALLENGE), result
             return r.http_unauthorized(now), result
         principal = _principal(result)
+        groups = result.claims.get("cognito:groups") or []
+        if route.backend_group is not None and route.backend_group not in groups:
+            detail = f"the integration requires group {route.backend_group!r}"
+            return r.http_backend_unauthorized(now), Refusal("backend-rejected", "integration", detail)
     payload = {"ok": True, "api": api.api_id, "routeKey": route.route_key, "principal": principal}
     return r.http_ok(now, payload), None
 

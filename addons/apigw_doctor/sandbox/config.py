@@ -47,6 +47,9 @@ class RestApi:
     stages: tuple[str, ...] = ("prod",)
     edge: bool = False
     lambda_rejects: tuple[str, ...] = ("bob",)  # users the simulated Lambda authorizer answers "Unauthorized"
+    # AWS WAF web ACL with the managed rule SizeRestrictions_BODY: bodies over this many bytes are blocked before
+    # API Gateway routes the request (github.com/aws/context-ontology-accelerator/issues/135). None: no web ACL.
+    waf_body_limit: int | None = None
 
     @property
     def host(self) -> str:
@@ -58,6 +61,9 @@ class HttpRoute:
     route_key: str  # "GET /items", "ANY /x" or "$default"
     auth: Literal["none", "jwt"] = "jwt"
     scopes: tuple[str, ...] = ()
+    # The integration checks a group claim itself and answers 401 on its own (a backend such as Quarkus behind
+    # the gateway, github.com/quarkusio/quarkus/issues/28544); None: the integration accepts whatever passed.
+    backend_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +168,17 @@ def default_config(issuer: Issuer, *, clock_offset: float = 0.0) -> GatewayConfi
     providers = ((pool.issuer.removeprefix("https://"), (WEB_CLIENT_ID,)),)
     return GatewayConfig(
         rest_apis=[
-            RestApi(REST_API_ID, routes, issuers=(pool.issuer,)),
+            RestApi(REST_API_ID, routes, issuers=(pool.issuer,), waf_body_limit=8 * 1024),
             RestApi(EDGE_API_ID, routes, issuers=(pool.issuer,), edge=True),
         ],
         http_apis=[
             HttpApi(
                 HTTP_API_ID,
-                (HttpRoute("GET /items"), HttpRoute("GET /admin", scopes=("admin/write",))),
+                (
+                    HttpRoute("GET /items"),
+                    HttpRoute("GET /admin", scopes=("admin/write",)),
+                    HttpRoute("GET /reports", backend_group="reporting"),
+                ),
                 issuer=pool.issuer,
                 audiences=(WEB_CLIENT_ID, SERVER_CLIENT_ID, M2M_CLIENT_ID),
             ),

@@ -254,6 +254,19 @@ def http_not_found(now: float) -> Reply:
     return _http_api(now, 404, compact({"message": "Not Found"}))
 
 
+def http_backend_unauthorized(now: float) -> Reply:
+    # The integration's own 401 passed through an HTTP API (github.com/quarkusio/quarkus/issues/28544): the
+    # gateway's apigw-requestid, a bare `www-authenticate: Bearer`, an empty body, no JSON content type.
+    rid = apigw_id()
+    headers = (
+        ("Date", http_date(now)),
+        ("Connection", "keep-alive"),
+        ("www-authenticate", "Bearer"),
+        ("apigw-requestid", rid),
+    )
+    return Reply(401, headers, b"", rid)
+
+
 def http_ok(now: float, payload: dict[str, Any]) -> Reply:
     return _http_api(now, 200, compact(payload))
 

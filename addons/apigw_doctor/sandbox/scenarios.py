@@ -133,6 +133,10 @@ SCENARIOS: tuple[Scenario, ...] = (
       "HTTP API: HS256-signed token"),
     S("missing-scope-http", "missing-scope", "GET", HTTP, "/admin", "access", 403,
       "HTTP API: route needs admin/write (403 unconfirmed on AWS)"),
+    S("backend-rejected", "backend-rejected", "GET", HTTP, "/reports", "id", 401,
+      "HTTP API: the token passes, the integration itself answers 401 (www-authenticate: Bearer)"),
+    S("waf-blocked-large-body", "waf-blocked", "POST", REST, "/prod/items", "large_body", 403,
+      "a 9 KB body: AWS WAF's SizeRestrictions_BODY blocks it before API Gateway routes it"),
     # --- not the token ---
     S("route-not-found", "route-not-found", "GET", REST, "/prod/nope", "none", 403, "REST: unknown resource, unsigned"),
     S("route-not-found-stage", "route-not-found", "GET", REST, "/dev/items", "none", 403, "REST: wrong stage"),
@@ -406,6 +410,10 @@ RECIPES: dict[str, Recipe] = {
         "InitiateAuth",
         {"AuthFlow": "USER_SRP_AUTH", "ClientId": WEB_CLIENT_ID,
          "AuthParameters": {"USERNAME": DEFAULT_USER, "SRP_A": "0a1b2c3d"}},
+    ),
+    "large_body": lambda sb, sc: Prepared(
+        {"Authorization": sb.issuer.pool.mint_id_token(), "Content-Type": "application/json"},
+        json.dumps({"note": "x" * 9000}).encode(),
     ),
     "identity_get_id": lambda sb, sc: _get_id(sb, sb.issuer.pool.mint_id_token()),
     "identity_region_underscore": lambda sb, sc: _get_id(
