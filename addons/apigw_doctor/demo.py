@@ -140,6 +140,7 @@ def run_scenarios(
     import httpx
 
     from .sandbox.scenarios import run_scenario
+    from .sandbox.story import run_story
 
     scenarios = select(names)
     confdir = confdir or launch.certs_dir()
@@ -162,6 +163,9 @@ def run_scenarios(
                     results.append((scenario, run_scenario(sb, scenario, client), ""))
                 except httpx.HTTPError as e:
                     results.append((scenario, None, f"request failed: {type(e).__name__}: {e}"))
+            if names is None:  # the whole demo also plays one conversation, for the timeline (sandbox/story.py)
+                step("a conversation: sign-in, refresh, stale calls, sign-out")
+                run_story(sb, client)
         step("reading the verdicts back from the flow file")
     finally:
         proxy.stop()
@@ -266,7 +270,7 @@ def run_demo(
             from .sandbox.app import Sandbox
 
             with _progress(stderr) as progress:
-                task = progress.add_task("starting the sandbox", total=len(scenarios) + 2)
+                task = progress.add_task("starting the sandbox", total=len(scenarios) + 2 + (names is None))
                 sb = Sandbox.start()
                 progress.advance(task)
 
@@ -275,7 +279,7 @@ def run_demo(
                         progress.advance(task)
                     progress.update(task, description=text)
 
-                run = run_scenarios(sb, workdir, names=[s.name for s in scenarios], confdir=confdir, step=step)
+                run = run_scenarios(sb, workdir, names=names, confdir=confdir, step=step)
                 progress.advance(task)
             if as_json:
                 out.write(json.dumps(run.as_dict(), indent=2) + "\n")
@@ -283,6 +287,7 @@ def run_demo(
             else:
                 show_table(run, stdout)
             report_mismatches(run, stderr)
+            timeline_hint(run, info)
             code = 0 if run.ok else 1
             if not web:
                 explore_hint(run, info)
@@ -328,6 +333,15 @@ def report_mismatches(run: DemoRun, console: Console) -> None:
         console.print(f"  ✗ {line}", highlight=False, markup=False)
     if run.log_file:
         console.print(f"  mitmdump's log: {run.log_file}", highlight=False)
+
+
+def timeline_hint(run: DemoRun, console: Console) -> None:
+    """Write report.html (the token timeline, report/html.py) beside the flows and say where it is."""
+    from .report.html import report_for_file
+
+    if run.flow_file.exists():
+        path = report_for_file(run.flow_file, run.flow_file.with_name("report.html"), "apigw-doctor demo")
+        console.print(f"\nThe timeline of these flows (open it in a browser): {path}", highlight=False)
 
 
 def saved_hint(run: DemoRun, console: Console) -> None:

@@ -23,6 +23,7 @@ from apigw_doctor.demo_proc import ProxyStartError
 from apigw_doctor.sandbox.app import Sandbox
 
 APIGW_DOCTOR = Path(sys.executable).with_name("apigw-doctor")
+STORY_FLOWS = 17  # the whole demo also plays one conversation (sandbox/story.py), one flow per step
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +70,20 @@ def test_verdict_matches_what_the_sandbox_did(demo_json: dict[str, Any], name: s
 def test_flow_file_keeps_the_verdicts(demo_json: dict[str, Any]) -> None:
     with open(demo_json["flow_file"], "rb") as fp:
         flows = list(mitmio.FlowReader(fp).stream())
-    assert len(flows) == len(demo.DEMO_SCENARIOS)
+    # The scenarios, then one conversation (sandbox/story.py) for the timeline.
+    conversation = flows[len(demo.DEMO_SCENARIOS) :]
+    assert len(conversation) == STORY_FLOWS and conversation[0].request.headers["x-amz-target"].endswith("InitiateAuth")
     failing = [f for f in flows if f.response.status_code >= 400]
     assert failing and all(f.metadata["apigw_doctor"]["cause"] for f in failing)
     assert all(f.marked == ":no_entry:" for f in failing)
     assert "mitmweb" in demo_json["_stderr"]  # with --json, how to explore the flows goes to stderr
+
+
+def test_demo_writes_the_timeline_beside_the_flows(demo_json: dict[str, Any]) -> None:
+    report = Path(demo_json["flow_file"]).with_name("report.html")
+    assert f"The timeline of these flows (open it in a browser): {report}" in demo_json["_stderr"]
+    html = report.read_text(encoding="utf-8")
+    assert html.count('class="lane"') > 5 and 'data-cause="stale-token-after-refresh"' in html
 
 
 def test_console_script_prints_the_table(tmp_path: Path) -> None:
@@ -120,7 +130,7 @@ def test_demo_web_serves_the_flows_until_interrupted(tmp_path: Path) -> None:
             proc.kill()
             pytest.fail("no mitmweb URL:\n" + "".join(lines) + (proc.stderr.read() if proc.stderr else ""))
         flows = httpx.get(web_url.replace("/?token=", "/flows?token="), timeout=10).json()
-        assert len(flows) == len(demo.DEMO_SCENARIOS)
+        assert len(flows) == len(demo.DEMO_SCENARIOS) + STORY_FLOWS
         assert any(f["marked"] == "⛔" and f["comment"].startswith("token-expired (high)") for f in flows)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0

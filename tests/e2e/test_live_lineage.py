@@ -10,52 +10,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from apigw_doctor.causes import CATALOGUE
-from apigw_doctor.sandbox.app import Sandbox
-from apigw_doctor.sandbox.story import Step, run_story
 from apigw_doctor.tokens import decode_token
-from tests.e2e.e2e_harness import REPO, LiveMitmdump, mitmdump_env, read_flows
+from tests.e2e.e2e_harness import REPO, mitmdump_env
+from tests.e2e.lineage_capture import Conversation, record_story
 
 APIGW_DOCTOR = Path(sys.executable).with_name("apigw-doctor")
 
 
-@dataclass
-class Conversation:
-    steps: list[Step]
-    flows: list
-    stdout: str
-    flows_file: Path
-    secrets: list[str]  # every token the sandbox issued in the story
-
-    def meta(self, number: int) -> dict:
-        return self.flows[number - 1].metadata.get("apigw_doctor") or {}
-
-
 @pytest.fixture(scope="module")
-def conversation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conversation]:
-    workdir = tmp_path_factory.mktemp("lineage")
-    with Sandbox(workdir / "sandbox") as sb:
-        proxy = LiveMitmdump(workdir, sb).start()  # type: ignore[arg-type]  # the sandbox is the TLS upstream
-        try:
-            with proxy.client() as client:
-                steps = run_story(sb, client, short_ttl=5)
-        finally:
-            proxy.stop()
-        grants = sb.issuer.pool.refresh_grants
-    flows = read_flows(proxy.flows_file)
-    secrets = [*grants]
-    for f in flows:
-        body = f.response.content or b"" if f.response else b""
-        if b"AuthenticationResult" in body:
-            result = json.loads(body)["AuthenticationResult"]
-            secrets += [result["IdToken"], result["AccessToken"]]
-    yield Conversation(steps, flows, proxy.stdout, proxy.flows_file, secrets)
+def conversation(tmp_path_factory: pytest.TempPathFactory) -> Conversation:
+    return record_story(tmp_path_factory.mktemp("lineage"))
 
 
 def test_the_sandbox_answered_each_step_as_planned(conversation: Conversation) -> None:
@@ -146,3 +115,18 @@ def test_analyze_html_draws_the_timeline_without_secrets(conversation: Conversat
     assert 'id="flow-6"' in html and "<script" not in html and "http://" not in html.replace("http://www.w3", "")
     for secret in conversation.secrets:
         assert secret.split(".")[-1] not in html and secret not in html
+
+
+def test_a_bundle_keeps_the_lineage_with_its_own_tags(conversation: Conversation, tmp_path: Path) -> None:
+    from apigw_doctor.evidence.bundle import write_bundle
+
+    stale = conversation.flows[5]
+    path = write_bundle(stale, tmp_path)
+    report = json.loads((path / "report.json").read_text())["diagnosis"]
+    engine_fp = conversation.meta(6)["lineage"]["fingerprint"]
+    # The export's tag for the token, the same in its token summary and its lineage; never the engine's own tag.
+    assert report["lineage"]["fingerprint"] == report["token"]["fingerprint"] != engine_fp
+    assert report["lineage"]["issued"]["flow"] == 1 and report["lineage"]["replaced_by"]["flow"] == 4
+    html = (path / "report.html").read_text()
+    assert f'data-fingerprint="{report["token"]["fingerprint"]}"' in html and 'data-flow="6"' in html
+    assert "InitiateAuth #1" in html and 'data-cause="stale-token-after-refresh"' in html

@@ -217,7 +217,10 @@ def _html(flow: http.HTTPFlow, name: str) -> str:
         token = (f.metadata.get(METADATA_KEY) or {}).get("token")
         return token.get("fingerprint") if isinstance(token, Mapping) else None
 
-    return render_timeline(collect([flow], fingerprint_of), f"apigw-doctor evidence: {name}")
+    linked = (flow.metadata.get(METADATA_KEY) or {}).get("lineage")
+    number = linked.get("flow") if isinstance(linked, Mapping) else None
+    first = number if isinstance(number, int) and number > 0 else 1
+    return render_timeline(collect([flow], fingerprint_of, first), f"apigw-doctor evidence: {name}")
 
 
 def _new_dir(parent: Path, name: str) -> Path:

@@ -751,6 +751,8 @@ def _redact_metadata(s: _Scrubber, meta: Any) -> Any:
             out[name] = _shapes_only(s, value, f"metadata.{name}")
         elif name == "token" and isinstance(value, dict):
             out[name] = _redact_token_summary(s, value)
+        elif name == "lineage" and isinstance(value, dict):
+            out[name] = _redact_lineage(s, value)
         else:
             out[name] = s.json_value(value, f"metadata.{name}", name)
     return out
@@ -779,6 +781,17 @@ def _redact_token_summary(s: _Scrubber, token: dict[str, Any]) -> dict[str, Any]
     tag = s.tags.get(str(token.get("fingerprint")))
     if tag is not None:
         out["fingerprint"] = tag
+    return out
+
+
+def _redact_lineage(s: _Scrubber, lineage: dict[str, Any]) -> dict[str, Any]:
+    """The token's lineage (conversation.metadata): its fingerprints become this export's tags, like the token's."""
+    out = s.json_value(lineage, "metadata.lineage", "lineage")
+    if isinstance(out, dict):
+        for key in ("fingerprint", "replaces", "replaced_by_token"):
+            value = lineage.get(key)
+            if isinstance(value, str):
+                out[key] = s.tags.get(value) or s.tag(f"fingerprint {value}")
     return out
 
 

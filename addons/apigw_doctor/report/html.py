@@ -37,3 +37,16 @@ def write_report(
     text = render_timeline(collect(flows, fingerprint_of), title or "apigw-doctor timeline")
     target.write_text(text, encoding="utf-8")
     return target
+
+
+def report_for_file(flow_file: str | Path, out: str | Path, title: str | None = None) -> Path:
+    """The timeline of a saved flow file (what `make demo` writes beside its flows)."""
+    from mitmproxy import io
+
+    from ..conversation import flow_fingerprint
+    from ..knowledge import Knowledge
+
+    knowledge = Knowledge()
+    with Path(flow_file).open("rb") as fp:
+        flows = [f for f in io.FlowReader(fp).stream() if isinstance(f, http.HTTPFlow)]
+    return write_report(flows, out, lambda f: flow_fingerprint(f, knowledge), title)

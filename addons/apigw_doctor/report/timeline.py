@@ -7,6 +7,7 @@ a few claims and the verdicts already on the flows (which hold no secret), redac
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,12 +54,13 @@ class Timeline:
 FingerprintOf = Callable[[http.HTTPFlow], str | None]
 
 
-def collect(flows: Iterable[http.HTTPFlow], fingerprint_of: FingerprintOf) -> Timeline:
-    """Rows and token records for `flows`: lineage is replayed from the flows themselves, numbered in order."""
+def collect(flows: Iterable[http.HTTPFlow], fingerprint_of: FingerprintOf, first_number: int = 1) -> Timeline:
+    """Rows and token records for `flows`: lineage is replayed from the flows themselves, numbered in order from
+    `first_number` (an evidence bundle's one flow keeps the number the live capture gave it)."""
     lineage = Lineage()
     timeline = Timeline()
     extra: dict[str, dict[str, Any]] = {}
-    for number, flow in enumerate(flows, start=1):
+    for number, flow in enumerate(flows, start=first_number):
         if flow.response is None:
             continue
         meta = flow.metadata.get(METADATA_KEY)
@@ -106,7 +108,7 @@ def layout(timeline: Timeline, *, width: int = 1100, title: str = "apigw-doctor 
     offset = clock_offset(rows) or 0.0
     for r in rows:
         r.at = r.local - offset  # the gateway's clock with the sub-second order of the client's
-    records = {r["fingerprint"]: r for r in timeline.records}
+    records = {r["fingerprint"]: _on_row_clock(r, {row.number: row.at for row in rows}) for r in timeline.records}
     used: dict[str, list[FlowRow]] = {}
     for r in rows:
         if r.fingerprint:
@@ -121,10 +123,10 @@ def layout(timeline: Timeline, *, width: int = 1100, title: str = "apigw-doctor 
     pad = (end - start) * 0.04
     start, end = start - pad, end + pad
     left, right = 260, width - 20
-    span = right - left
+    scale = _Scale(sorted({start, end, *times}), start, end)
 
     def x(t: float) -> float:
-        return round(left + (min(max(t, start), end) - start) / (end - start) * span, 1)
+        return round(left + scale(min(max(t, start), end)) * (right - left), 1)
 
     lanes = []
     for index, fp in enumerate(lane_keys):
@@ -139,7 +141,11 @@ def layout(timeline: Timeline, *, width: int = 1100, title: str = "apigw-doctor 
     for lane in lanes:
         lane["y"] = top + lane["index"] * lane_height
     height = top + len(lanes) * lane_height + 30
-    ticks = [{"x": x(start + (end - start) * i / 6), "label": clock(start + (end - start) * i / 6)} for i in range(7)]
+    ticks = [
+        {"x": round(left + (right - left) * i / 6, 1), "label": clock(scale.inverse(i / 6)),
+         "anchor": "end" if i == 6 else "middle"}
+        for i in range(7)
+    ]  # fmt: skip
     marked = [r for r in rows if r.verdict and (r.verdict.get("cause") or r.verdict.get("warnings"))]
     return {
         "title": title,
@@ -156,6 +162,41 @@ def layout(timeline: Timeline, *, width: int = 1100, title: str = "apigw-doctor 
         "offset": _offset_text(offset, rows),
         "details": [_detail(r) for r in marked],
     }
+
+
+class _Scale:
+    """Time to 0..1, half by clock time and half by the order of events: a burst of calls within one second gets
+    room to be seen and clicked, an idle hour does not take the whole page. Monotone, so order is kept."""
+
+    def __init__(self, times: list[float], start: float, end: float) -> None:
+        self.times, self.start, self.end = times, start, end
+
+    def __call__(self, t: float) -> float:
+        linear = (t - self.start) / (self.end - self.start)
+        times = self.times
+        if len(times) < 2:
+            return linear
+        i = min(max(bisect.bisect_right(times, t) - 1, 0), len(times) - 2)
+        low, high = times[i], times[i + 1]
+        within = (t - low) / (high - low) if high > low else 0.0
+        return 0.5 * linear + 0.5 * (i + within) / (len(times) - 1)
+
+    def inverse(self, fraction: float) -> float:
+        low, high = self.start, self.end
+        for _ in range(50):
+            mid = (low + high) / 2
+            low, high = (mid, high) if self(mid) < fraction else (low, mid)
+        return (low + high) / 2
+
+
+def _on_row_clock(record: Mapping[str, Any], row_at: Mapping[int, float]) -> dict[str, Any]:
+    """The record with each event at its flow's drawn time (the Date header alone has one-second resolution)."""
+    moved = dict(record)
+    for key in ("issued", "replaced_by", "revoked"):
+        event = record.get(key)
+        if isinstance(event, Mapping) and event.get("flow") in row_at:
+            moved[key] = {**event, "at": row_at[event["flow"]]}
+    return moved
 
 
 def _lane_worthy(record: Mapping[str, Any]) -> bool:
@@ -219,8 +260,12 @@ def _lane(
                         f"at {clock(event['at'])}",
                     }
                 )
+    labelled: set[str] = set()
     for use in uses:
-        lane["marks"].append(_mark(use, x))
+        mark = _mark(use, x)
+        mark["label"] = mark["kind"] == "fail" and mark["cause"] not in labelled  # hover shows the others
+        labelled.add(mark["cause"])
+        lane["marks"].append(mark)
     return lane
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .app import Sandbox
-from .config import REST_API_ID
+from .config import REST_API_ID, RestApi
 from .issuer import DEFAULT_PASSWORD, DEFAULT_USER, WEB_CLIENT_ID
 
 if TYPE_CHECKING:
@@ -91,19 +91,26 @@ def run_story(
     idp("revoked access token", "GetUser", {"AccessToken": second["AccessToken"]}, "cognito-token-revoked")
     idp("revoked refresh token", "InitiateAuth", refresh, "cognito-token-revoked")
 
-    _undeploy(sb, "/items")
-    send("route gone", "GET", f"{REST}/items", "stage-not-deployed", headers=bearer(second["IdToken"]))
+    restore = _undeploy(sb, "/items")
+    try:
+        send("route gone", "GET", f"{REST}/items", "stage-not-deployed", headers=bearer(second["IdToken"]))
+    finally:
+        restore()  # the sandbox serves on as before (the demo keeps it running for mitmweb)
     return steps
 
 
-def _undeploy(sb: Sandbox, path: str) -> None:
-    """A deployment of the stage without `path`: the gateway answers as for a resource that does not exist."""
+def _undeploy(sb: Sandbox, path: str) -> Callable[[], None]:
+    """A deployment of the stage without `path`: the gateway answers as for a resource that does not exist.
+    Returns what puts the route back."""
     apis = sb.config.rest_apis
     for index, api in enumerate(apis):
         if api.api_id == REST_API_ID:
-            routes = tuple(r for r in api.routes if r.path != path)
-            apis[index] = dataclasses.replace(api, routes=routes)
-            return
+            apis[index] = dataclasses.replace(api, routes=tuple(r for r in api.routes if r.path != path))
+
+            def restore(index: int = index, api: RestApi = api) -> None:
+                apis[index] = api
+
+            return restore
     raise LookupError(REST_API_ID)
 
 
