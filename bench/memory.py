@@ -42,10 +42,12 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 OK = (200, {}, b'{"ok":true}')
+COGNITO_IDP = "cognito-idp.us-east-1.amazonaws.com"
+KINDS = ("failing", "passing", "signin", "unwatched")
 
 
 def mix(tokens: TokenFactory) -> list[tuple[str, Callable[[int], http.HTTPFlow]]]:
-    """20 slots, cycled: 65 % failing (five kinds), 25 % passing, 10 % unwatched."""
+    """20 slots, cycled: 65 % failing (five kinds), 20 % passing, 5 % Cognito sign-ins, 10 % unwatched."""
     path = "/prod/items/{}".format
 
     def rest401(i: int) -> http.HTTPFlow:
@@ -74,6 +76,17 @@ def mix(tokens: TokenFactory) -> list[tuple[str, Callable[[int], http.HTTPFlow]]
     def passing(i: int) -> http.HTTPFlow:
         return builders.flow(OK, host=_host(i), path=path(i), request_headers=_bearer(tokens.token()))
 
+    def signin(i: int) -> http.HTTPFlow:
+        """A Cognito sign-in answer: three new tokens for the lineage store (bounded at lineage.MAX_TOKENS)."""
+        result = {"IdToken": tokens.token(), "AccessToken": tokens.token(use="access"), "ExpiresIn": 3600,
+                  "RefreshToken": f"eyJjdHkiOiJKV1QifQ.{i:012d}.a.b.c", "TokenType": "Bearer"}  # fmt: skip
+        return builders.flow(
+            (200, {}, json.dumps({"AuthenticationResult": result}).encode()),
+            host=COGNITO_IDP, path="/", method="POST", rest_ids=False,
+            request_headers={"X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"},
+            request_body=b'{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"bench"}',
+        )  # fmt: skip
+
     def unwatched(i: int) -> http.HTTPFlow:
         return builders.flow(
             builders.REST_401, host=UNWATCHED_HOST, path=path(i), request_headers=_bearer(tokens.token())
@@ -81,7 +94,11 @@ def mix(tokens: TokenFactory) -> list[tuple[str, Callable[[int], http.HTTPFlow]]
 
     slots = [("failing", rest401)] * 6 + [("failing", expired)] * 2 + [("failing", audience)] * 2
     slots += (
-        [("failing", deny)] * 2 + [("failing", missing)] + [("passing", passing)] * 5 + [("unwatched", unwatched)] * 2
+        [("failing", deny)] * 2
+        + [("failing", missing)]
+        + [("passing", passing)] * 4
+        + [("signin", signin)]
+        + [("unwatched", unwatched)] * 2
     )
     return slots
 
@@ -119,8 +136,9 @@ def run(flows: int, warmup: int, checkpoints: int = 10) -> dict:
         "baseline_rss_mb": baseline / 2**20,
         "growth_mb": curve[-1][1] if curve else 0.0,
         "curve_mb": curve,
-        "flows_with_verdict": {k: verdicts[k, True] for k in ("failing", "passing", "unwatched")},
-        "flows_by_kind": {k: verdicts[k, True] + verdicts[k, False] for k in ("failing", "passing", "unwatched")},
+        "flows_with_verdict": {k: verdicts[k, True] for k in KINDS},
+        "flows_by_kind": {k: verdicts[k, True] + verdicts[k, False] for k in KINDS},
+        "lineage_tokens": len(addon.knowledge.lineage),
         "token_pool": 256,
         "distinct_api_hosts": APIS,
         "seconds": time.perf_counter() - started,

@@ -19,6 +19,7 @@ DESIGN_CAUSES = frozenset(
         "unknown-key",
         "unsupported-algorithm",
         "route-not-found",
+        "stage-not-deployed",
         "sigv4-expected",
         "sigv4-signature-mismatch",
         "sigv4-clock-skew",

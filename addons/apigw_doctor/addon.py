@@ -14,12 +14,11 @@ from mitmproxy.hooks import UpdateHook
 
 from . import options
 from .bounds import MAX_COMMENT, bound, bound_text
-from .causes import WARNINGS
 from .conversation import Stories, flow_fingerprint, stories
 from .engine import diagnose_flow, observe_flow
 from .knowledge import Knowledge
 from .model import METADATA_KEY, Diagnosis
-from .render import MARK_FAILURE, MARK_WARNING, comment
+from .render import comment, comment_head, one_line
 from .verdict_log import VerdictLog
 from .view import ApiGwContentview
 
@@ -34,12 +33,21 @@ class ApiGwDoctor:
         self.verdicts = VerdictLog()
         self.stories = Stories()  # the burst summary: failures counted by token (conversation.py)
         self._failed_once: set[str] = set()
+        self._running = False  # before `running`, a refused option is mitmproxy's start-up error (one line, exit)
 
     def load(self, loader) -> None:
         options.declare(loader)
         contentviews.add(ApiGwContentview(lambda: self.knowledge))
 
     def configure(self, updated: set[str]) -> None:
+        try:
+            self._configure(updated)
+        except options.OptionError as e:
+            if self._running:  # mitmweb's Options editor shows only a red border: its event log shows this line
+                logger.error(str(e))
+            raise
+
+    def _configure(self, updated: set[str]) -> None:
         if "apigw_repeat" in updated:
             repeat = ctx.options.apigw_repeat
             if repeat not in options.REPEAT_CHOICES:
@@ -49,6 +57,7 @@ class ApiGwDoctor:
             self.knowledge = options.knowledge_from(ctx.options)  # an OptionError names the option and the value
 
     def running(self) -> None:
+        self._running = True
         unknown = options.unknown_options(ctx.options)
         for line in unknown:
             logger.error(line)  # an error at start-up: mitmdump and mitmweb exit non-zero
@@ -96,25 +105,32 @@ def describe(knowledge: Knowledge) -> str:
 
 
 def annotate(flow: http.HTTPFlow, diagnosis: Diagnosis) -> None:
-    """Put the verdict on the flow: metadata (the contract), the comment and a marker."""
+    """Put the verdict on the flow: metadata (the contract) and the comment. No marker: `flow.marked` is the user's
+    own selection (`@marked`); the verdict column and `~comment` find failures."""
     ours = flow.metadata.get(METADATA_KEY)
     kept = _comment_without_ours(flow.comment, ours)  # keep a comment someone else wrote
     text = bound_text(comment(diagnosis), MAX_COMMENT)
     flow.metadata[METADATA_KEY] = bound(diagnosis.as_metadata())  # mitmproxy must always be able to save the flow
     flow.comment = f"{kept}\n\n{text}" if kept else text
-    if not flow.marked or ours is not None:
-        flow.marked = MARK_FAILURE if diagnosis.cause else MARK_WARNING
+    if ours is not None and flow.marked in _OLD_MARKS:  # a flow file from a version that marked every failure
+        flow.marked = ""
+
+
+_OLD_MARKS = (":no_entry:", ":warning:")
 
 
 def _comment_without_ours(text: str, ours: dict | None) -> str:
     """The comment minus the verdict an earlier analysis of this flow wrote (a flow file read again)."""
     if not text or not ours:
         return text
-    if ours.get("cause"):
-        head = f"{ours['cause']} ({ours.get('confidence')}): "
-    else:
-        head = WARNINGS.get(next(iter(ours.get("warnings") or []), ""), "\0")
-    index = text.find(head)
+    index = -1
+    for head in (
+        comment_head(ours.get("cause"), ours.get("confidence"), ours.get("warnings") or ()),
+        f"{ours.get('cause')} ({ours.get('confidence')}): ",
+    ):  # and as earlier versions wrote it
+        index = text.find(head)
+        if index >= 0:
+            break
     return text[:index].rstrip() if index >= 0 else text
 
 
@@ -156,9 +172,11 @@ class DoctorCommands:
 
     @command.command("apigw.explain")
     def explain(self, flows: Sequence[flow.Flow]) -> str:
-        """The full verdict text of each flow that has one."""
-        texts = [f.comment for f in flows if METADATA_KEY in f.metadata]
-        return "\n\n---\n\n".join(texts) or "no apigw-doctor verdicts among these flows"
+        """The verdict of each flow that has one, one line each (mitmweb shows command output as one string); the
+        whole check chain is in the flow's apigw content view."""
+        texts = [f"{f.request.method} {f.request.path.split('?', 1)[0]}: {one_line(f.metadata[METADATA_KEY])}"
+                 for f in flows if isinstance(f, http.HTTPFlow) and METADATA_KEY in f.metadata]  # fmt: skip
+        return " | ".join(texts) or "no apigw-doctor verdicts among these flows"
 
 
 def make_addons() -> list:

@@ -26,6 +26,7 @@ class ApiBaseline:
     issuers: set[str] = field(default_factory=set)
     clients: set[str] = field(default_factory=set)
     kids: dict[str, set[str]] = field(default_factory=dict)  # "<iss> <token_use>" -> kids seen
+    credential_kinds: set[str] = field(default_factory=set)  # e.g. {"jwt", "sigv4"}: a mixed API
     successes: int = 0
 
 
@@ -52,6 +53,7 @@ class Baseline:
         _add(route.credential_kinds, credential.kind)
         api = _entry(self._apis, api_key, ApiBaseline, _MAX_APIS)
         api.successes += 1
+        _add(api.credential_kinds, credential.kind)
         if token is None or token.problems or token.encrypted:
             return
         _add(route.token_uses, token.token_use)

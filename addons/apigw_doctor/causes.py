@@ -2,7 +2,9 @@
 fix steps.
 
 Fix steps may name `{api_id}`, `{region}`, `{stage}`, `{pool}`, `{client}`, `{header}`; the diagnosis fills them
-from the flow, or leaves a readable `<api-id>`-style placeholder.
+from the flow, or leaves a readable `<api-id>`-style placeholder. `{get_authorizers}` and `{create_deployment}`
+become the `aws apigateway ... --rest-api-id` command for REST APIs and the `aws apigatewayv2 ... --api-id` one for
+HTTP APIs (HTTP APIs are not reachable with the REST commands).
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ class Cause:
 
 _REST_AUTHORIZERS = "aws apigateway get-authorizers --rest-api-id {api_id} --region {region}"
 _HTTP_AUTHORIZERS = "aws apigatewayv2 get-authorizers --api-id {api_id} --region {region}"
+_REST_DEPLOYMENT = "aws apigateway create-deployment --rest-api-id {api_id} --stage-name {stage} --region {region}"
+_HTTP_DEPLOYMENT = "aws apigatewayv2 create-deployment --api-id {api_id} --stage-name {stage} --region {region}"
+# Filled per API type by the diagnosis (REST or HTTP API).
+API_COMMANDS = {
+    "get_authorizers": (_REST_AUTHORIZERS, _HTTP_AUTHORIZERS),
+    "create_deployment": (_REST_DEPLOYMENT, _HTTP_DEPLOYMENT),
+}
 _POOL_CLIENT = "aws cognito-idp describe-user-pool-client --user-pool-id {pool} --client-id {client} --region {region}"
 
 _CATALOGUE = (
@@ -30,7 +39,7 @@ _CATALOGUE = (
         "The request carries no {header} header, so API Gateway rejected it without calling any authorizer.",
         (
             "Send the token in the header the authorizer reads: `{header}: <token>` (check the authorizer's identity "
-            "source: " + _REST_AUTHORIZERS + ").",
+            "source: {get_authorizers}).",
             "In browser apps, make sure the interceptor that adds the header runs for this request.",
         ),
     ),
@@ -40,7 +49,7 @@ _CATALOGUE = (
         "A token is present, but not in the {header} header the authorizer reads.",
         (
             "Move the token into the `{header}` header.",
-            "Or change the authorizer's identity source to the header you use: " + _REST_AUTHORIZERS + ".",
+            "Or change the authorizer's identity source to the header you use: {get_authorizers}.",
         ),
     ),
     Cause(
@@ -104,10 +113,7 @@ _CATALOGUE = (
         "The token's `iss` is not the user pool or issuer the authorizer trusts.",
         (
             "Sign in against the pool the API uses, or point the authorizer at the pool that issued the token: "
-            + _REST_AUTHORIZERS
-            + " (REST) or "
-            + _HTTP_AUTHORIZERS
-            + " (HTTP API).",
+            "{get_authorizers}.",
             "For HTTP API JWT authorizers the issuer must match exactly, including any trailing slash.",
         ),
     ),
@@ -172,9 +178,20 @@ _CATALOGUE = (
         'Authentication Token" (REST) or 404 "Not Found" (HTTP API).',
         (
             "Check the URL: the stage name ({stage}), the resource path, a trailing slash, and the HTTP method.",
-            "Deploy the API after changing it: aws apigateway create-deployment --rest-api-id {api_id} "
-            "--stage-name {stage} --region {region}.",
+            "Deploy the API after changing it: {create_deployment}.",
             "On a custom domain, do not repeat the stage name in the path (the base-path mapping adds it).",
+        ),
+    ),
+    Cause(
+        "stage-not-deployed",
+        "The stage does not have this route yet: deploy the API",
+        "The route or its authorizer exists (it is in the API definition, or it answered earlier in this capture), "
+        "but the deployed stage answers as if it did not: a change was saved but not deployed to stage {stage}, or "
+        "a later deployment removed it. API Gateway answers exactly as for an unknown route.",
+        (
+            "Deploy the current definition to the stage: {create_deployment}.",
+            "Compare the stage's deployment with the definition: the stage's deploymentId and its date "
+            "(get-stage), and the route in the definition.",
         ),
     ),
     Cause(
@@ -253,7 +270,7 @@ _CATALOGUE = (
         (
             "Give apigw-doctor the API's settings (--set apigw_user_pools=..., apigw_scopes=..., "
             "apigw_audiences=...) for a sharper verdict.",
-            "Check the authorizer: " + _REST_AUTHORIZERS + ", and its CloudWatch logs.",
+            "Check the authorizer: {get_authorizers}, and its CloudWatch logs.",
         ),
     ),
     Cause(

@@ -19,6 +19,7 @@ from .knowledge import Expectations
 from .model import STRIPPED, Credential, Finding, Reply, Target, Token
 from .pools import split_cognito_issuer
 from .timefmt import ago, utc
+from .tokens import is_cognito_refresh_shape
 
 if TYPE_CHECKING:
     from .profiles import AuthorizerProfile
@@ -41,6 +42,7 @@ class CheckContext:
     api: ApiBaseline | None  # learned from successful calls to this API
     route: RouteBaseline | None  # ... and to this method and path
     keys: KeyStore
+    http_api: bool = False  # an HTTP API (v2): its fix commands are `aws apigatewayv2 ... --api-id`
 
 
 Check = Callable[[CheckContext], Finding]
@@ -63,6 +65,8 @@ def check_present(ctx: CheckContext) -> Finding:
 
 def check_location(ctx: CheckContext) -> Finding:
     cred = ctx.credential
+    if cred.kind == "api-key":  # an API key in x-api-key is not a token sent to the wrong place
+        return Finding("credential.location", "skip", note="only an API key (x-api-key) was sent")
     if cred.kind == "missing" or cred.in_identity_header:
         return Finding("credential.location", "pass" if cred.kind != "missing" else "skip")
     return Finding(
@@ -117,13 +121,22 @@ def check_structure(ctx: CheckContext) -> Finding:
             f"an opaque value of {len(cred.token or '')} characters",
             cause="not-a-jwt",
         )
+    if cred.kind == "sigv4" and ctx.profile.reads_jwt:
+        return Finding("credential.jwt", "fail", "a Cognito or JWT token", "an AWS SigV4 signature (AWS4-HMAC-SHA256)",
+                       note="the wrong kind of credential: this method's authorizer reads a token, SigV4 is for "
+                       "AWS_IAM methods", cause="not-a-jwt")  # fmt: skip
+    if cred.kind == "jwe" and token is not None and not is_cognito_refresh_shape(token) and ctx.profile.reads_jwt:
+        shape = ", ".join(f"{k} {token.header[k]}" for k in ("alg", "enc") if isinstance(token.header.get(k), str))
+        return Finding("credential.jwt", "fail", "a signed JWT (3 segments)", f"an encrypted JWE ({shape or 'no alg'})",
+                       note="an encrypted access token the JWT authorizer cannot read (some OIDC providers encrypt "
+                       "access tokens unless an audience is requested)", cause="not-a-jwt")  # fmt: skip
     if cred.kind in ("jwt", "jwe"):
         return Finding("credential.jwt", "pass", actual="JWE (encrypted)" if cred.kind == "jwe" else "JWT")
     return Finding("credential.jwt", "skip", note=f"credential kind: {cred.kind}")
 
 
 def check_refresh_token(ctx: CheckContext) -> Finding:
-    if ctx.credential.kind == "jwe":
+    if ctx.credential.kind == "jwe" and ctx.token is not None and is_cognito_refresh_shape(ctx.token):
         return Finding(
             "credential.not-refresh",
             "fail",
@@ -187,10 +200,21 @@ def check_signature(ctx: CheckContext) -> Finding:
             return Finding("token.signature", "fail", f"a kid in the JWKS of {iss}", f"kid {kid}",
                            note="not in the pool's JWKS: a forged token or one from another pool",
                            cause="unknown-key")  # fmt: skip
+        pools = ctx.expectations.issuers
+        if pools and all(ctx.keys.knows_issuer(p) for p in pools):
+            # The authorizer looks the kid up in its own pool's JWKS, whatever the token's iss says.
+            return Finding("token.signature", "fail", f"a kid in the JWKS of {' or '.join(pools)}", f"kid {kid}",
+                           note=f"not in the authorizer's pool JWKS (the token names {iss})",
+                           cause="unknown-key")  # fmt: skip
         return Finding("token.signature", "skip", note=f"no keys for {iss}")
     alg = str(token.header.get("alg"))
     if alg not in _RSA_ALGS:
         return Finding("token.signature", "skip", note=f"{alg} is judged by token.alg")
+    declared = {k.key.algorithm_name for k in candidates if _declares_alg(k.key)}
+    if declared and alg not in declared:
+        return Finding("token.signature", "fail", f"alg {' or '.join(sorted(declared))} (the key's)", f"alg {alg}",
+                       note=f"the JWKS publishes kid {kid} for another algorithm",
+                       cause="unsupported-algorithm")  # fmt: skip
     verdicts = [verify_signature(ctx.credential.token or "", k.key, alg) for k in candidates]
     if True in verdicts:
         return Finding("token.signature", "pass", actual=f"verified with kid {kid}")
@@ -200,19 +224,24 @@ def check_signature(ctx: CheckContext) -> Finding:
     return Finding("token.signature", "skip", note=f"the key for kid {kid} cannot verify {alg}")
 
 
+def _declares_alg(key: object) -> bool:
+    """The JWK names its algorithm (`alg`), as Cognito's JWKS does; PyJWK otherwise assumes one from `kty`."""
+    data = getattr(key, "_jwk_data", None)
+    return isinstance(data, dict) and isinstance(data.get("alg"), str)
+
+
 def check_expiry(ctx: CheckContext) -> Finding:
     token = _readable(ctx)
     if token is None:
         return Finding("token.exp", "skip")
     exp = token.claims.get("exp")
     if not isinstance(exp, int | float) or isinstance(exp, bool):
-        return Finding(
-            "token.exp",
-            "fail" if ctx.profile.reads_jwt else "warn",
-            "a numeric exp",
-            repr(exp),
-            cause="token-expired" if ctx.profile.reads_jwt else None,
-        )
+        # A missing or non-numeric exp is a malformed token, not an expired one (aws-jwt-verify rejects its type).
+        actual = "no exp claim" if "exp" not in token.claims else f"exp={_shown(exp)}"
+        if not ctx.profile.reads_jwt:
+            return Finding("token.exp", "warn", "a numeric exp", actual)
+        return Finding("token.exp", "fail", "a numeric exp (seconds since the epoch)", actual,
+                       note="the token's exp claim is missing or malformed", cause="not-a-jwt")  # fmt: skip
     expected = f"after {utc(ctx.now)} (gateway clock)"
     if exp <= ctx.now:
         return Finding(
@@ -398,8 +427,8 @@ def check_audience(ctx: CheckContext) -> Finding:
     shown = f"{claim}={_shown(actual)}" if actual is not None else "no aud or client_id claim"
     wanted = ctx.expectations.audiences
     if ctx.profile.audience == "unchecked":
-        if wanted:
-            return Finding("token.aud", "skip", actual=shown,
+        if wanted:  # said as a warning: the user configured something this authorizer does not use
+            return Finding("token.aud", "warn", " or ".join(wanted), shown,
                            note=f"a {ctx.profile.name} authorizer does not check the audience: any app client of the "
                            "pool is accepted, so apigw_audiences does not apply here")  # fmt: skip
         return Finding("token.aud", "skip", actual=shown, note=f"a {ctx.profile.name} authorizer does not check it")

@@ -32,7 +32,7 @@ from .reply import http_date
 from .timefmt import ago, clock, utc
 from .tokens import fingerprint
 
-AUTHORIZER_TTL = 300  # API Gateway's default authorizer cache TTL in seconds (docs/wire-reference.md)
+AUTHORIZER_TTL = 300  # the default cache TTL in seconds (docs/wire-reference.md, "REST Lambda authorizers")
 _MAX_ALLOWED = 1024
 _COGNITO = ("cognito-oauth", "cognito-idp", "cognito-identity")
 _GATEWAY = ("rest", "http", "custom", "websocket", "lambda-url")
@@ -167,7 +167,8 @@ def story_cause(
         if story is not None:
             return story
     # Missing Authentication Token, or a Bearer token parsed as SigV4 (what a missing resource answers): with a
-    # non-SigV4 credential that worked on this route before, the route is what changed (docs/wire-reference.md).
+    # non-SigV4 credential that worked on this route before, the route is what changed (docs/wire-reference.md,
+    # "SigV4 and unknown routes").
     front_door = cause == "route-not-found" or (cause == "sigv4-expected" and credential_kind != "sigv4")
     if front_door and route_successes > 0 and credential_kind != "missing" and target.surface == "rest":
         text = (

@@ -36,9 +36,10 @@ if TYPE_CHECKING:
 # One scenario per common cause and several successes (all of the sandbox's would make a long table). Each
 # API's successes come first, as in real use: the engine also learns what a working call sends (docs/design.md).
 DEMO_SCENARIOS: tuple[str, ...] = (
-    # REST API, Cognito authorizer
+    # REST API, Cognito authorizer (and AWS_IAM methods on the same API: a signed success tells the engine so)
     "ok-rest-id-token",
     "ok-rest-scoped-access",
+    "ok-iam-signed",
     "missing-credential",
     "malformed-double-bearer",
     "placeholder-token",
@@ -59,7 +60,6 @@ DEMO_SCENARIOS: tuple[str, ...] = (
     "wrong-audience",
     "backend-rejected",
     # IAM, Lambda authorizer, API key
-    "ok-iam-signed",
     "sigv4-clock-skew",
     "authorizer-denied",
     "api-key-rejected",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mitmproxy import http
 
 from . import conversation
+from .baseline import ApiBaseline
 from .bounds import printable_diagnosis
 from .checks import CheckContext, check_expiry
 from .diagnosis import FlowFacts, diagnose
@@ -87,13 +88,17 @@ def _diagnose(
     )
     assert reply is not None
     method = flow.request.method.upper()
-    signal = read_signal(target, reply, credential, method, seen.http_api, seen.request_headers, token)
-    profile = choose_profile(target, credential, token, reply, signal, expectations, seen.http_api)
     api_key = _api_key(target)
     baseline = knowledge.baseline
+    api, route = baseline.api(api_key), baseline.route(_route_key(api_key, method, target))
+    answered_before = route is not None and route.successes > 0
+    signal = read_signal(
+        target, reply, credential, method, seen.http_api, seen.request_headers, token, answered_before=answered_before
+    )
+    profile = choose_profile(target, credential, token, reply, signal, expectations, seen.http_api, api)
     ctx = CheckContext(
         target, credential, token, reply, PROFILES[profile], seen.now, expectations,
-        baseline.api(api_key), baseline.route(_route_key(api_key, method, target)), knowledge.keys,
+        api, route, knowledge.keys, seen.http_api,
     )  # fmt: skip
     seen_facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers, facts)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer
@@ -124,23 +129,31 @@ def choose_profile(
     signal: Signal | None,
     expectations: Expectations,
     http_api: bool,
+    api: ApiBaseline | None = None,
 ) -> Profile:
     """Which authorizer most likely guards the call (`apigw_authorizer=auto`)."""
     if expectations.authorizer != "auto":
         return expectations.authorizer  # type: ignore[return-value]
     if target.surface in _COGNITO_SURFACES:
         return "none"
-    if target.surface == "lambda-url" or credential.kind == "sigv4":
+    if target.surface == "lambda-url":
         return "iam"
+    if credential.kind == "sigv4" and reply.status != 401:
+        return "iam"  # IAM answers 403; a 401 to a signed call comes from a token-reading authorizer
     if target.surface == "websocket":
         return "lambda"  # $connect supports Lambda and IAM authorizers only (wire-reference "WebSocket APIs")
     if signal is not None and signal.cause in ("authorizer-denied", "authorizer-error"):
         return "lambda"
+    # Pools given, or tokens from a pool that succeeded here earlier, mean an authorizer that reads JWTs.
+    cognito_pools = any(split_cognito_issuer(i) for i in expectations.issuers)
+    reads_jwt = cognito_pools or bool(api and api.issuers)
     if http_api:
-        return "jwt" if credential.kind != "opaque" or reply.www_authenticate else "lambda"
-    if credential.kind == "opaque":
+        if credential.kind == "opaque" and not (reads_jwt or expectations.issuers or reply.www_authenticate):
+            return "lambda"
+        return "jwt"
+    if credential.kind == "opaque" and not reads_jwt:
         return "lambda"  # REST APIs validate JWTs natively only with Cognito; opaque tokens mean a Lambda authorizer
-    if expectations.issuers and not any(split_cognito_issuer(i) for i in expectations.issuers):
+    if expectations.issuers and not cognito_pools:
         return "lambda"
     return "cognito"
 

@@ -1,13 +1,14 @@
 """Signing keys from JWKS files (`apigw_jwks`), so the check chain can verify signatures offline.
 
 A spec is `PATH` or `POOL=PATH` (pool id, pool ARN or issuer URL, as in apigw_user_pools): naming the pool lets a
-verdict say which known pool a foreign `kid` belongs to. Keys are read once, in `configure`; no network I/O.
+verdict say which known pool a foreign `kid` belongs to. One plain `PATH` with exactly one pool in apigw_user_pools
+is that pool's JWKS. Keys are read once, in `configure`; no network I/O.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,11 +42,14 @@ class KeyStore:
         return issuer in self._issuers
 
 
-def load_keystore(specs: Iterable[str]) -> KeyStore:
-    """Raises ValueError naming the file and what is wrong with it."""
+def load_keystore(specs: Iterable[str], pools: Sequence[str] = ()) -> KeyStore:
+    """Raises ValueError naming the file and what is wrong with it. `pools`: the issuers of apigw_user_pools."""
     entries: list[tuple[str, PoolKey]] = []
+    specs = list(specs)
     for spec in specs:
         issuer, path = _split(spec)
+        if issuer is None and len(specs) == 1 and len(pools) == 1:
+            issuer = pools[0]  # one file, one pool: the file is that pool's JWKS
         try:
             document = json.loads(_read_capped(Path(path).expanduser()))
         except _TooLarge as e:

@@ -152,8 +152,26 @@ class Finding:
 
 
 @dataclass(slots=True)
+class Alternative:
+    """Another cause the same answer could mean, ranked below the primary one, and how to tell the two apart."""
+
+    cause: str
+    title: str
+    confidence: Confidence
+    tell: str  # the one observation that decides between this cause and the primary one
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cause": self.cause, "title": self.title, "confidence": self.confidence, "tell": self.tell}
+
+
+@dataclass(slots=True)
 class Diagnosis:
-    """The engine's verdict for one flow; `as_metadata()` is the `flow.metadata["apigw_doctor"]` contract."""
+    """The engine's verdict for one flow; `as_metadata()` is the `flow.metadata["apigw_doctor"]` contract.
+
+    `alternatives` (metadata key added after the first contract, always present, often empty): other causes that
+    produce the same answer on the wire, best first, each with the observation that tells it from `cause`. When it
+    is not empty, `confidence` is at most `medium`: `high` means the evidence ruled every alternative out.
+    """
 
     cause: str | None
     confidence: Confidence | None
@@ -169,6 +187,7 @@ class Diagnosis:
     method: str = ""
     path: str = "/"
     lineage: dict[str, Any] | None = None  # the token's lineage (conversation.metadata), when the proxy saw it
+    alternatives: tuple[Alternative, ...] = ()
 
     def as_metadata(self) -> dict[str, Any]:
         meta = {
@@ -182,6 +201,7 @@ class Diagnosis:
             "target": self.target.as_dict(),
             "token": self.token,
             "warnings": list(self.warnings),
+            "alternatives": [a.as_dict() for a in self.alternatives],
         }
         if self.lineage is not None:
             meta["lineage"] = self.lineage

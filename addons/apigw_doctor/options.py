@@ -172,7 +172,7 @@ def knowledge_from(options: Any) -> Knowledge:
     """Expectations and keys from the options; raises OptionError with a message fit for the user."""
     expectations = expectations_from(options)
     try:
-        keys = load_keystore(options.apigw_jwks)
+        keys = load_keystore(options.apigw_jwks, pools=expectations.issuers)
     except ValueError as e:
         raise invalid("apigw_jwks", options.apigw_jwks, str(e)) from e
     return Knowledge(expectations, keys)

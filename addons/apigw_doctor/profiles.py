@@ -21,9 +21,9 @@ from .model import Confidence, Profile
 #                    compares `aud` of ID tokens and `client_id` of access tokens the same way).
 AudienceRule = Literal["unchecked", "aud-or-client"]
 
-# When the gateway's text names no cause, the first failing check in this order wins: what the gateway meets
-# first (the header, then the token's shape, then its claims) comes first.
-_JWT_RANKING = (
+# When the gateway's text names no cause, the first failing check in the profile's ranking wins: what the gateway
+# meets first (the header, then the token's shape, then its key and signature, then its claims) comes first.
+_CREDENTIAL_RANKING = (
     "missing-credential",
     "wrong-header",
     "placeholder-token",
@@ -32,15 +32,36 @@ _JWT_RANKING = (
     "not-a-jwt",
     "sigv4-clock-skew",
     "sigv4-signature-mismatch",
-    "unsupported-algorithm",
-    "unknown-key",
-    "bad-signature",
+)
+# aws-jwt-verify's order: the issuer (a token of another pool is refused before its kid is looked up), the kid, the
+# algorithm against the key, then the signature.
+_KEY_RANKING = (
     "wrong-issuer",
+    "unknown-key",
+    "unsupported-algorithm",
+    "bad-signature",
+)
+# REST Cognito authorizers say "The incoming token has expired" when expiry is what they rejected, so a generic
+# Unauthorized beside an expired token means something else failed first: the issuer, key or signature leads.
+_REST_COGNITO_RANKING = (
+    *_CREDENTIAL_RANKING,
+    *_KEY_RANKING,
     "token-expired",
     "token-not-yet-valid",
     "wrong-token-type",
     "missing-scope",
     "wrong-audience",
+)
+# HTTP API JWT authorizers answer every token failure with the same 401: aws-jwt-verify's order of claim checks
+# (exp, nbf, then the audience or client id, then scopes) is the best guess of which one it met first.
+_HTTP_JWT_RANKING = (
+    *_CREDENTIAL_RANKING,
+    *_KEY_RANKING,
+    "token-expired",
+    "token-not-yet-valid",
+    "wrong-audience",
+    "wrong-token-type",
+    "missing-scope",
 )
 
 
@@ -56,7 +77,7 @@ class AuthorizerProfile:
     iat_strict: bool = False  # True: an `iat` in the future is a failure, not only a warning
     token_use_by_scopes: bool = False  # REST Cognito: no method scopes means ID token, scopes mean access token
     cognito_issuers_only: bool = False  # only Cognito user pools can issue the tokens it accepts
-    ranking: tuple[str, ...] = _JWT_RANKING
+    ranking: tuple[str, ...] = _REST_COGNITO_RANKING
     fallback_confidence: Confidence = "low"  # confidence of authorizer-rejected when no check failed
 
 
@@ -68,14 +89,14 @@ _CREDENTIAL_CHECKS: tuple[Check, ...] = (
     c.check_structure,
     c.check_refresh_token,
 )
-# aws-jwt-verify's order: header (alg, kid), signature, then the claims.
+# aws-jwt-verify's order: the issuer, the kid, the algorithm, the signature, then the claims.
 _JWT_CHECKS: tuple[Check, ...] = (
-    c.check_algorithm,
+    c.check_issuer,
     c.check_kid,
+    c.check_algorithm,
     c.check_signature,
     c.check_expiry,
     c.check_not_before,
-    c.check_issuer,
     c.check_token_use,
     c.check_scope,
     c.check_audience,
@@ -103,6 +124,7 @@ PROFILES: dict[str, AuthorizerProfile] = {
             algorithms=("RS256", "RS384", "RS512"),
             audience="aud-or-client",
             iat_strict=True,
+            ranking=_HTTP_JWT_RANKING,
         ),
         # A Lambda authorizer may accept any token shape; expiry is still worth reporting when it is a JWT.
         AuthorizerProfile(

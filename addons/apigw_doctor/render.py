@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from rich.console import Group
@@ -9,11 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from .causes import WARNINGS
-from .model import Diagnosis
+from .model import Alternative, Diagnosis
 
 _STYLE = {"high": "bold red", "medium": "bold yellow", "low": "bold blue"}
-MARK_FAILURE = ":no_entry:"
-MARK_WARNING = ":warning:"
+CONFIDENCE_MARK = {"high": "H", "medium": "M", "low": "L"}
 
 
 def headline(d: Diagnosis) -> str:
@@ -23,16 +23,51 @@ def headline(d: Diagnosis) -> str:
     return f"{d.status} {d.method} {d.path}  {d.cause} ({d.confidence})"
 
 
+def comment_head(cause: str | None, confidence: str | None, warnings: Sequence[str] = ()) -> str:
+    """How our comment starts, short enough for mitmweb's 150 px comment column: the code, then the confidence
+    as one letter (`token-expired [H]`), or `warning: expires-soon`."""
+    if cause is None:
+        return "warning: " + ", ".join(warnings)
+    return f"{cause} [{CONFIDENCE_MARK.get(confidence or '', '?')}]"
+
+
 def comment(d: Diagnosis) -> str:
-    """The flow comment: one line, then the detail (shown in mitmweb's Comment tab)."""
+    """The flow comment. mitmweb shows it as one paragraph (its line breaks collapse), so each line is a sentence
+    that reads on in a paragraph; the structured detail is in the `apigw` content view of the request and response.
+    """
+    head = comment_head(d.cause, d.confidence, d.warnings)
     if d.cause is None:
-        return "; ".join(WARNINGS[w] for w in d.warnings)
-    lines = [f"{d.cause} ({d.confidence}): {d.title}", "", d.summary, "", "Fix:"]
-    lines += [f"- {step}" for step in d.fix]
-    lines += ["", "Evidence:"] + [f"- {line}" for line in d.evidence]
+        return "\n".join([f"{head}.", *(_sentence(WARNINGS[w]) for w in d.warnings)])
+    lines = [f"{head} {_sentence(d.title)}", _sentence(d.summary)]
+    lines.append("Fix: " + " ".join(f"({i}) {_sentence(step)}" for i, step in enumerate(d.fix, 1)))
+    if d.alternatives:
+        lines.append("Also possible: " + " ".join(_alternative_sentence(a) for a in d.alternatives))
     if d.warnings:
-        lines += ["", "Warnings:"] + [f"- {w}: {WARNINGS[w]}" for w in d.warnings]
+        lines.append("Warnings: " + " ".join(_sentence(f"{w}: {WARNINGS[w]}") for w in d.warnings))
+    lines.append("Evidence, the token and every check: the apigw view of the request or the response.")
     return "\n".join(lines)
+
+
+def one_line(meta: dict) -> str:
+    """A verdict (the flow metadata) in one line: command output, which mitmweb shows as one quoted string."""
+    head = comment_head(meta.get("cause"), meta.get("confidence"), meta.get("warnings") or ())
+    if not meta.get("cause"):
+        return f"{head}."
+    fix = " ".join(f"({i}) {_sentence(str(step))}" for i, step in enumerate(meta.get("fix") or [], 1))
+    return f"{head} {_sentence(str(meta.get('title', '')))} {_sentence(str(meta.get('summary', '')))} Fix: {fix}"
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if not text or text[-1] in ".!?:)" else text + "."
+
+
+def _alternative(a: Alternative) -> str:
+    return f"- {a.cause} ({a.confidence}): {a.title}; tell apart by {a.tell}"
+
+
+def _alternative_sentence(a: Alternative) -> str:
+    return _sentence(f"{a.cause} [{CONFIDENCE_MARK.get(a.confidence, '?')}], {a.title}; tell apart by {a.tell}")
 
 
 def verdict_rows(d: Diagnosis) -> list[tuple[str, str]]:
@@ -41,6 +76,7 @@ def verdict_rows(d: Diagnosis) -> list[tuple[str, str]]:
         return [("warning", f"{code}: {WARNINGS[code]}") for code in d.warnings]
     rows = [("why", d.title), ("", d.summary)]
     rows += [("fix" if i == 1 else "", f"{i}. {step}") for i, step in enumerate(d.fix, 1)]
+    rows += [("or" if i == 0 else "", _alternative(a)[2:]) for i, a in enumerate(d.alternatives)]
     rows += [("evidence" if i == 0 else "", f"• {line}") for i, line in enumerate(d.evidence)]
     rows += [("warning" if i == 0 else "", f"{code}: {WARNINGS[code]}") for i, code in enumerate(d.warnings)]
     return rows

@@ -38,8 +38,11 @@ def read_signal(
     is_http: bool,
     request_headers: Mapping[str, str] = _NO_HEADERS,
     token: Token | None = None,
+    *,
+    answered_before: bool = False,
 ) -> Signal | None:
-    """None when the reply is not an authorization failure we explain. `request_headers` have lower-case names."""
+    """None when the reply is not an authorization failure we explain. `request_headers` have lower-case names;
+    `answered_before`: the same method and path succeeded earlier in this capture."""
     if target.surface == "cognito-oauth":
         return _oauth_signal(target, reply, method, request_headers)
     if target.surface == "cognito-idp":
@@ -48,7 +51,7 @@ def read_signal(
         return None  # identity_pool.py reads these: the verdict needs the request body's Logins map
     if reply.cloudfront_page is not None and not reply.gateway_ids:
         return _cloudfront_signal(reply)
-    return _gateway_signal(target, reply, credential, method, is_http, request_headers)
+    return _gateway_signal(target, reply, credential, method, is_http, request_headers, answered_before)
 
 
 def _gateway_signal(
@@ -58,6 +61,7 @@ def _gateway_signal(
     method: str,
     is_http: bool,
     request_headers: Mapping[str, str],
+    answered_before: bool = False,
 ) -> Signal | None:
     status, error_type = reply.status, reply.error_type
     msg = (reply.message or "").lower()
@@ -93,7 +97,7 @@ def _gateway_signal(
     if found := _backend_answer(reply, msg, is_http):
         return found
     if status == 403 and (msg == wire.MSG_FORBIDDEN or error_type in (wire.FORBIDDEN, wire.WAF_FILTERED)):
-        return _forbidden(target, error_type, credential, is_http, request_headers)
+        return _forbidden(target, error_type, credential, is_http, request_headers, answered_before)
     if status == 401:
         customised = bool(reply.message) and msg not in (wire.MSG_UNAUTHORIZED,)
         return Signal(GENERIC, "high", customised=customised and error_type != wire.UNAUTHORIZED)
@@ -221,11 +225,18 @@ _WAF_ALSO = ("waf-blocked", "AWS WAF answers the same 403 Forbidden: its sampled
 
 
 def _forbidden(
-    target: Target, error_type: str | None, credential: Credential, is_http: bool, request_headers: Mapping[str, str]
+    target: Target,
+    error_type: str | None,
+    credential: Credential,
+    is_http: bool,
+    request_headers: Mapping[str, str],
+    answered_before: bool = False,
 ) -> Signal:
     if error_type == wire.WAF_FILTERED:
         return Signal("waf-blocked", "high", "the error type says AWS WAF filtered the request")
-    if target.surface == "custom" and not is_http and not credential.api_key_sent:
+    # A call that succeeded before on this path proves the domain's base path mapping (real-world thread:
+    # github.com/Miserlou/django-zappa/issues/100, a custom domain with no mapping answering 403 Forbidden).
+    if target.surface == "custom" and not is_http and not credential.api_key_sent and not answered_before:
         return Signal(
             "custom-domain-unmapped",
             "medium",

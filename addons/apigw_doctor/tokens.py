@@ -53,6 +53,21 @@ def decode_token(value: str) -> Token:
     )
 
 
+# Cognito's refresh tokens are 5-part JWEs with this header (alg/enc) and no claims an outsider can read.
+_COGNITO_REFRESH_ALG, _COGNITO_REFRESH_ENC = "RSA-OAEP", "A256GCM"
+
+
+def is_cognito_refresh_shape(token: Token) -> bool:
+    """A 5-part JWE shaped like a Cognito refresh token: RSA-OAEP / A256GCM, and no `iss` in its header."""
+    header = token.header
+    return (
+        token.encrypted
+        and header.get("alg") == _COGNITO_REFRESH_ALG
+        and header.get("enc") == _COGNITO_REFRESH_ENC
+        and "iss" not in header
+    )
+
+
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Text from the wire fit for a verdict: the request's credential and every secret shape removed.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mitmproxy import contentviews, http
+from mitmproxy import contentviews, ctx, http
 
 from .knowledge import Knowledge
 from .model import METADATA_KEY, Token
@@ -31,7 +31,13 @@ class ApiGwContentview(contentviews.Contentview):
 
     def render_priority(self, data: bytes, metadata: contentviews.Metadata) -> float:
         flow = metadata.flow
-        if not isinstance(flow, http.HTTPFlow) or not isinstance(metadata.http_message, http.Request) or data:
+        if not isinstance(flow, http.HTTPFlow):
+            return -1
+        _follow_focus(flow)
+        if isinstance(metadata.http_message, http.Response):
+            # The user looks at the 401 body: the verdict belongs beside it (the body is shown below it).
+            return 1.5 if METADATA_KEY in flow.metadata else -1
+        if not isinstance(metadata.http_message, http.Request) or data:
             return -1
         reading = read_request(flow, self._knowledge())
         if reading is None:
@@ -43,7 +49,28 @@ class ApiGwContentview(contentviews.Contentview):
         if not isinstance(flow, http.HTTPFlow):
             raise ValueError("not an HTTP flow")
         knowledge: Knowledge = self._knowledge()
-        return "\n".join(describe_flow(flow, knowledge))
+        lines = describe_flow(flow, knowledge)
+        if isinstance(metadata.http_message, http.Response):
+            body = data[:_BODY_SHOWN].decode("utf-8", "replace")
+            body = "".join(c if c.isprintable() or c in "\n\t" else "?" for c in body)
+            more = f"  # {len(data) - _BODY_SHOWN} more bytes" if len(data) > _BODY_SHOWN else ""
+            lines += [f"response body: |{more}", *(f"  {line}" for line in body.splitlines() or [""])]
+        return "\n".join(lines)
+
+
+_BODY_SHOWN = 4096  # bytes of the response body shown under the verdict (the Raw view has it all)
+
+
+def _follow_focus(flow: http.HTTPFlow) -> None:
+    """Make `@focus` the flow the user is looking at. mitmweb's selection lives in the browser, and `@focus` resolves
+    to the server's view focus, which nothing moves: `apigw.explain @focus` answered for another flow. The browser
+    asks for a flow's content views when it shows that flow, so its focus is the flow rendered last."""
+    try:
+        view = ctx.master.addons.get("view")
+        if view is not None and view.focus.flow is not flow and view.get_by_id(flow.id) is flow:
+            view.focus.flow = flow
+    except Exception:  # no master (offline rendering), or a flow not in the view: nothing to follow
+        pass
 
 
 def describe_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> list[str]:
@@ -56,6 +83,12 @@ def describe_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> list[str]:
             lines.append(f"summary: {_scalar(meta['summary'])}")
             lines.append("fix:")
             lines += [f"  - {_scalar(step)}" for step in meta.get("fix", [])]
+            if meta.get("alternatives"):
+                lines.append("also possible:")
+                lines += [
+                    f"  - {a['cause']} ({a['confidence']})  # tell apart by {_scalar(a['tell'])}"
+                    for a in meta["alternatives"]
+                ]
         if meta.get("warnings"):
             lines.append("warnings: [" + ", ".join(meta["warnings"]) + "]")
     reading = read_flow(flow, knowledge)

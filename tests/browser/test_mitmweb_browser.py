@@ -53,10 +53,23 @@ def page(browser: Browser, web: Mitmweb) -> Iterator[Page]:
 def _select_expired_flow(page: Page) -> None:
     rows = page.locator(".flow-table tbody tr")
     expect(rows.filter(has_text="/prod/items")).to_have_count(len(SCENARIOS))
-    failing = rows.filter(has_text="token-expired (high)")  # the `comment` column (launch.WEB_COLUMNS)
+    failing = rows.filter(has_text="token-expired [H]")  # the `comment` column (launch.WEB_COLUMNS)
     expect(failing).to_have_count(1)
-    expect(failing.locator(".marker")).to_have_text("⛔")
+    expect(failing.locator(".marker")).to_have_text("")  # no marker: @marked stays the user's
     failing.click()
+
+
+def test_the_verdict_code_is_readable_in_the_comment_column_at_1400_px(page: Page) -> None:
+    rows = page.locator(".flow-table tbody tr")
+    cell = rows.filter(has_text="token-expired [H]").locator(".col-comment")
+    expect(cell).to_have_count(1)
+    # The rendered width of the code and its confidence letter fits inside the (150 px) column.
+    fits = cell.evaluate(
+        """el => { const range = document.createRange(); const text = el.firstChild;
+                   range.setStart(text, 0); range.setEnd(text, "token-expired [H]".length);
+                   return range.getBoundingClientRect().right <= el.getBoundingClientRect().right + 0.5; }"""
+    )
+    assert fits
 
 
 def test_comment_tab_shows_the_verdict(page: Page, tmp_path: Path) -> None:
@@ -64,8 +77,8 @@ def test_comment_tab_shows_the_verdict(page: Page, tmp_path: Path) -> None:
     page.locator(".flow-detail nav.nav-tabs a", has_text="Comment").click()
     comment = page.locator(".flow-detail .inline-input")
     expect(comment).to_be_visible()
-    expect(comment).to_contain_text("token-expired (high): The token has expired")
-    expect(comment).to_contain_text("Fix:")
+    expect(comment).to_contain_text("token-expired [H] The token has expired.")
+    expect(comment).to_contain_text("Fix: (1) ")
     page.screenshot(path=tmp_path / "comment-tab.png")
 
 
@@ -76,3 +89,12 @@ def test_request_tab_shows_the_apigw_view(page: Page, tmp_path: Path) -> None:
     expect(view).to_be_visible()
     expect(page.locator(".flow-detail")).to_contain_text("expired 1 h ago")
     page.screenshot(path=tmp_path / "request-tab.png")
+
+
+def test_response_tab_shows_the_verdict_above_the_body(page: Page, tmp_path: Path) -> None:
+    _select_expired_flow(page)
+    page.locator(".flow-detail nav.nav-tabs a", has_text="Response").click()
+    detail = page.locator(".flow-detail")
+    expect(detail.get_by_text("verdict: token-expired (high)")).to_be_visible()
+    expect(detail).to_contain_text("The incoming token has expired")  # the 401 body, below the verdict
+    page.screenshot(path=tmp_path / "response-tab.png")

@@ -60,8 +60,8 @@ def test_verdict_matches_what_the_sandbox_did(demo_json: dict[str, Any], name: s
     assert row["verdict"] == row["expected"], row  # the addon's cause vs. the sandbox's own record
     assert row["matched"] and not row["note"], row
     if row["expected"]:
-        assert row["marked"] == ":no_entry:"
-        assert row["comment"].startswith(f"{row['expected']} ({row['confidence']}): ")
+        assert row["marked"] == ""  # flow.marked stays the user's
+        assert row["comment"].startswith(f"{row['expected']} [{row['confidence'][0].upper()}] ")
         assert row["confidence"] in ("high", "medium", "low")
     else:
         assert 200 <= row["status"] < 300
@@ -75,7 +75,7 @@ def test_flow_file_keeps_the_verdicts(demo_json: dict[str, Any]) -> None:
     assert len(conversation) == STORY_FLOWS and conversation[0].request.headers["x-amz-target"].endswith("InitiateAuth")
     failing = [f for f in flows if f.response.status_code >= 400]
     assert failing and all(f.metadata["apigw_doctor"]["cause"] for f in failing)
-    assert all(f.marked == ":no_entry:" for f in failing)
+    assert not any(f.marked for f in flows)
     assert "mitmweb" in demo_json["_stderr"]  # with --json, how to explore the flows goes to stderr
 
 
@@ -131,7 +131,8 @@ def test_demo_web_serves_the_flows_until_interrupted(tmp_path: Path) -> None:
             pytest.fail("no mitmweb URL:\n" + "".join(lines) + (proc.stderr.read() if proc.stderr else ""))
         flows = httpx.get(web_url.replace("/?token=", "/flows?token="), timeout=10).json()
         assert len(flows) == len(demo.DEMO_SCENARIOS) + STORY_FLOWS
-        assert any(f["marked"] == "⛔" and f["comment"].startswith("token-expired (high)") for f in flows)
+        assert any(f["comment"].startswith("token-expired [H] ") for f in flows)
+        assert not any(f["marked"] for f in flows)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0
         with pytest.raises(httpx.ConnectError):

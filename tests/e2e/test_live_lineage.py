@@ -49,7 +49,6 @@ def test_each_step_gets_its_cause_or_warning(conversation: Conversation) -> None
             assert meta["cause"] is None and step.expect in meta["warnings"], (step, meta)
 
 
-@pytest.mark.skipif("stage-not-deployed" not in CATALOGUE, reason="the catalogue entry lands with branch verdicts")
 def test_a_route_that_worked_earlier_and_now_is_missing_is_not_deployed(conversation: Conversation) -> None:
     last = conversation.steps[-1]
     meta = conversation.meta(last.number)

@@ -57,8 +57,8 @@ def test_failing_flow_carries_the_verdict(live_capture: Capture, name: str):
     meta = flow.metadata["apigw_doctor"]
     assert meta["cause"] == scenario.cause
     assert meta["confidence"] == scenario.confidence
-    assert flow.marked == ":no_entry:"
-    assert flow.comment.startswith(f"{scenario.cause} ({scenario.confidence})")
+    assert flow.marked == ""  # the user's marks stay the user's
+    assert flow.comment.startswith(f"{scenario.cause} [{scenario.confidence[0].upper()}] ")
     # The evidence names the gateway's own request id, the one the client saw.
     request_id = live_capture.client_responses[live_capture.scenarios.index(scenario)].headers[
         scenario.request_id_header

@@ -29,7 +29,7 @@ from mitmproxy import http, io
 
 from apigw_doctor.sandbox import sigv4
 from apigw_doctor.sandbox.app import Sandbox
-from apigw_doctor.sandbox.config import SANDBOX_API_KEY, SANDBOX_CREDENTIALS
+from apigw_doctor.sandbox.config import CUSTOM_DOMAIN, SANDBOX_API_KEY, SANDBOX_CREDENTIALS
 from apigw_doctor.sandbox.issuer import M2M_CLIENT_ID, OTHER_CLIENT_ID, SERVER_CLIENT_ID, secret_hash
 from apigw_doctor.sandbox.request import Request
 from apigw_doctor.sandbox.scenarios import DOMAIN, HTTP, IDP, REST, SCENARIOS, run_scenario
@@ -283,7 +283,7 @@ def capture(sb: Sandbox, workdir: Path) -> Live:
     log_path.parent.mkdir(parents=True)
     jwks = workdir / "jwks.json"
     jwks.write_text(json.dumps(sb.issuer.jwks()))
-    options = ["--set", f"apigw_jwks={sb.issuer.pool.pool_id}={jwks}"]
+    options = ["--set", f"apigw_jwks={sb.issuer.pool.pool_id}={jwks}", "--set", f"apigw_hosts={CUSTOM_DOMAIN}"]
     proc, port = start_mitmdump(
         ["-s", str(ADDON), "-s", str(SANDBOX_SHIM), "--set", f"confdir={confdir}",
          "--set", f"apigw_sandbox_upstream={sb.upstream}", "--set", f"ssl_verify_upstream_trusted_ca={sb.certs.ca}",

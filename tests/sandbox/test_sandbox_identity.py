@@ -123,7 +123,7 @@ def test_verdict_through_mitmdump_matches_what_the_sandbox_did(identity_run, nam
     assert row.matched and not row.note, row
     assert row.verdict == row.expected
     if row.expected:
-        assert row.comment.startswith(f"{row.expected} ({row.confidence})")
+        assert row.comment.startswith(f"{row.expected} [{row.confidence[0].upper()}] ")
 
 
 def test_no_login_token_in_the_flow_file_verdicts(identity_run) -> None:

@@ -36,6 +36,18 @@ def test_options_are_validated_in_configure():
         assert addon.verdicts.summarise
 
 
+def test_a_value_refused_while_running_is_also_logged_for_mitmwebs_event_log(caplog):
+    """mitmweb's Options editor shows a refused value only as a red border; its event log shows this line."""
+    addon = ApiGwDoctor()
+    with taddons.context(addon) as tctx:
+        addon.running()
+        caplog.clear()
+        with pytest.raises(exceptions.OptionsError):
+            tctx.configure(addon, apigw_authorizer="cognitoo")
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [f"apigw_authorizer=cognitoo: {errors[0].split(': ', 1)[1]}"] and "; write " in errors[0]
+
+
 def test_pool_arn_and_issuer_url_are_accepted():
     addon = ApiGwDoctor()
     with taddons.context(addon) as tctx:
@@ -62,8 +74,8 @@ def test_failure_is_annotated_without_changing_traffic(caplog):
     assert (f.request.get_state(), f.response.get_state()) == before
     meta = f.metadata[METADATA_KEY]
     assert meta["cause"] == "token-expired" and meta["confidence"] == "high"
-    assert f.marked == ":no_entry:"
-    assert f.comment.splitlines()[0] == "token-expired (high): The token has expired"
+    assert not f.marked  # the user's marks are the user's: @marked means what they picked
+    assert f.comment.splitlines()[0] == "token-expired [H] The token has expired."
     assert set(meta) == {
         "cause",
         "confidence",
@@ -75,7 +87,9 @@ def test_failure_is_annotated_without_changing_traffic(caplog):
         "target",
         "token",
         "warnings",
+        "alternatives",
     }
+    assert meta["alternatives"] == []  # the gateway's own text named the cause
     assert meta["target"] == {"surface": "rest", "api_id": "abc123defg", "region": "us-east-1", "stage": "prod"}
     json.dumps(meta)
     tnetstring.dumps(meta)  # flow files must be able to hold it
@@ -106,12 +120,12 @@ def test_success_gets_no_annotation_and_teaches_the_baseline():
     assert route.token_uses == {"id"} and route.credential_kinds == {"jwt"}
 
 
-def test_warning_only_flow_gets_the_warning_marker():
+def test_warning_only_flow_gets_the_warning_comment_and_no_marker():
     addon = ApiGwDoctor()
     f = flow((200, {}, b"{}"), request_headers={"Authorization": mint(exp=NOW + 30)})
     with taddons.context(addon):
         addon.response(f)
-    assert f.marked == ":warning:"
+    assert not f.marked and f.comment.startswith("warning: expires-soon.")
     assert f.metadata[METADATA_KEY]["cause"] is None
     assert f.metadata[METADATA_KEY]["warnings"] == ["expires-soon"]
 
@@ -123,8 +137,41 @@ def test_an_existing_comment_is_kept_and_reanalysis_does_not_duplicate():
     with taddons.context(addon):
         addon.response(f)
         addon.response(f)
-    assert f.comment.startswith("seen by QA\n\nmissing-credential (high)")
-    assert f.comment.count("missing-credential (high)") == 1
+    assert f.comment.startswith("seen by QA\n\nmissing-credential [H] ")
+    assert f.comment.count("missing-credential [H]") == 1
+
+
+def test_a_verdict_from_an_earlier_version_is_replaced_and_its_marker_dropped():
+    addon = ApiGwDoctor()
+    f = flow(REST_401)
+    f.comment = "seen by QA\n\nmissing-credential (high): No credential was sent\n\nFix:\n- send one"
+    f.marked = ":no_entry:"
+    f.metadata[METADATA_KEY] = {"cause": "missing-credential", "confidence": "high", "warnings": []}
+    with taddons.context(addon):
+        addon.response(f)
+    assert f.comment.startswith("seen by QA\n\nmissing-credential [H] ") and "(high):" not in f.comment
+    assert not f.marked
+
+
+def test_a_users_own_marker_is_kept():
+    addon = ApiGwDoctor()
+    f = flow(REST_401)
+    f.marked = ":star:"
+    with taddons.context(addon):
+        addon.response(f)
+    assert f.marked == ":star:"
+
+
+def test_the_comment_reads_as_one_paragraph_where_line_breaks_collapse():
+    """mitmweb's Comment tab collapses line breaks: each line must end as a sentence, and the head stay short."""
+    addon = ApiGwDoctor()
+    f = flow(REST_EXPIRED, request_headers={"Authorization": mint(exp=NOW - 60)})
+    with taddons.context(addon):
+        addon.response(f)
+    lines = f.comment.splitlines()
+    assert all(line[-1] in ".!?:)" for line in lines), lines
+    assert len(lines[0].split(" The ")[0]) <= 20  # "token-expired [H]" fits mitmweb's 150 px comment column
+    assert lines[2].startswith("Fix: (1) ")
 
 
 def test_unwatched_hosts_are_untouched():

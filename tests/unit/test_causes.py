@@ -245,11 +245,12 @@ def test_unknown_key_when_kid_is_missing():
 @pytest.mark.parametrize(
     "response, headers, host, path, cause, confidence",
     [
-        (MISSING_AUTH_TOKEN, {}, None, "/prod/itemz", "route-not-found", "high"),
-        (HTTP_404, {}, HTTP_HOST, "/nope", "route-not-found", "high"),
-        (MISSING_EQUAL_SIGN_NEW, auth("Bearer x.y.z"), None, "/prod/nope", "sigv4-expected", "high"),
-        (MISSING_EQUAL_SIGN_OLD, auth("Bearer x.y.z"), None, "/prod/nope", "sigv4-expected", "high"),
-        (REQUIRES_CREDENTIAL, auth("allow"), None, "/prod/nope", "sigv4-expected", "high"),
+        # byte-identical for an undeployed stage (and, unsigned, an IAM method): medium, with the alternatives
+        (MISSING_AUTH_TOKEN, {}, None, "/prod/itemz", "route-not-found", "medium"),
+        (HTTP_404, {}, HTTP_HOST, "/nope", "route-not-found", "medium"),
+        (MISSING_EQUAL_SIGN_NEW, auth("Bearer x.y.z"), None, "/prod/nope", "sigv4-expected", "medium"),
+        (MISSING_EQUAL_SIGN_OLD, auth("Bearer x.y.z"), None, "/prod/nope", "sigv4-expected", "medium"),
+        (REQUIRES_CREDENTIAL, auth("allow"), None, "/prod/nope", "sigv4-expected", "medium"),
         (SIGNATURE_MISMATCH, auth(SIGV4), None, "/prod/iam", "sigv4-signature-mismatch", "high"),
         (SIGNATURE_EXPIRED, auth(SIGV4), None, "/prod/iam", "sigv4-clock-skew", "high"),
         (SECURITY_TOKEN_INVALID, auth(SIGV4), None, "/prod/iam", "sigv4-bad-credentials", "high"),
@@ -260,7 +261,7 @@ def test_unknown_key_when_kid_is_missing():
         (LAMBDA_DENY_NEW, auth("deny"), None, "/prod/items", "authorizer-denied", "high"),
         (LAMBDA_IMPLICIT_DENY, auth("tok"), None, "/prod/orders", "authorizer-denied", "high"),
         (AUTHORIZER_CONFIG_ERROR, auth("boom"), None, "/prod/items", "authorizer-error", "high"),
-        (FORBIDDEN, {}, None, "/prod/keyed", "api-key-rejected", "medium"),
+        (FORBIDDEN, {}, None, "/prod/keyed", "gateway-forbidden", "medium"),  # no key sent: not api-key first
         (FORBIDDEN, {"x-api-key": "abcd1234efgh5678"}, None, "/prod/keyed", "api-key-rejected", "medium"),
     ],
 )

@@ -29,6 +29,25 @@ def test_view_shows_the_decoded_token_with_readable_times_and_the_check_chain():
     assert token.rsplit(".", 1)[1] not in text
 
 
+def test_the_response_has_the_apigw_view_too_with_its_body_below_the_verdict():
+    """The user looks at the 401 body: the verdict is offered first beside it."""
+    doctor = ApiGwDoctor()
+    token = mint(exp=NOW - 192)
+    f = flow(REST_EXPIRED, request_headers={"Authorization": token})
+    ok = flow((200, {}, b'{"items":[]}'), request_headers={"Authorization": mint()})
+    with taddons.context(doctor):
+        doctor.response(f)
+        doctor.response(ok)
+    cv = ApiGwContentview(lambda: doctor.knowledge)
+    meta = contentviews.Metadata(flow=f, http_message=f.response)
+    assert cv.render_priority(f.response.content, meta) > 1  # beats the JSON view of the body
+    text = cv.prettify(f.response.content, meta)
+    assert text.startswith("verdict: token-expired (high)")
+    assert text.endswith('response body: |\n  {"message":"The incoming token has expired"}')
+    assert token.rsplit(".", 1)[1] not in text
+    assert cv.render_priority(ok.response.content, contentviews.Metadata(flow=ok, http_message=ok.response)) < 0
+
+
 def test_view_is_not_offered_for_unwatched_hosts_or_bodies():
     doctor = ApiGwDoctor()
     cv = ApiGwContentview(lambda: doctor.knowledge)
@@ -65,7 +84,9 @@ def test_commands_from_the_command_bar():
         tctx.configure(doctor, apigw_user_pools=["us-east-1_AbCdEf123"])  # now the method is known to have no scopes
         tctx.master.commands.execute("apigw.reanalyze @all")
         assert flows[2].metadata["apigw_doctor"]["confidence"] == "high"
-        assert "token-expired (high)" in tctx.master.commands.execute("apigw.explain @all")
+        explained = tctx.master.commands.execute("apigw.explain @all")
+        assert "GET /prod/items: token-expired [H] The token has expired." in explained
+        assert "\n" not in explained  # mitmweb shows command output as one quoted string
 
 
 def test_view_and_verdict_agree_on_a_token_in_a_cognito_request_body():
@@ -94,3 +115,17 @@ def test_view_names_an_unwatched_host_instead_of_guessing():
         b"", contentviews.Metadata(flow=f, http_message=f.request)
     )
     assert "not a watched API" in text and "token_use" not in text
+
+
+def test_view_shows_the_alternatives_of_an_ambiguous_answer():
+    from .builders import MISSING_EQUAL_SIGN_NEW
+
+    doctor = ApiGwDoctor()
+    f = flow(MISSING_EQUAL_SIGN_NEW, path="/prod/nope", request_headers={"Authorization": "Bearer " + mint()})
+    with taddons.context(doctor):
+        doctor.response(f)
+    text = ApiGwContentview(lambda: doctor.knowledge).prettify(
+        b"", contentviews.Metadata(flow=f, http_message=f.request)
+    )
+    assert "verdict: sigv4-expected (medium)" in text
+    assert "also possible:" in text and "  - route-not-found (medium)  # tell apart by" in text

@@ -43,12 +43,12 @@ def test_api_needs_the_password(web: Mitmweb) -> None:
 def test_flow_list_shows_comments_and_markers(web: Mitmweb, flows: list[dict]) -> None:
     assert len(flows) == len(SCENARIOS)
     expired = web.flow_of("token-expired", flows)
-    assert expired["marked"] == "⛔"  # ":no_entry:", rendered
-    assert expired["comment"].startswith("token-expired (high): ")
-    assert web.flow_of("missing-credential", flows)["comment"].startswith("missing-credential (high): ")
-    assert web.flow_of("wrong-audience", flows)["comment"].startswith("wrong-audience (high): ")
+    assert expired["marked"] == ""  # @marked is what the user marks
+    assert expired["comment"].startswith("token-expired [H] ")
+    assert web.flow_of("missing-credential", flows)["comment"].startswith("missing-credential [H] ")
+    assert web.flow_of("wrong-audience", flows)["comment"].startswith("wrong-audience [H] ")
     cognito = web.flow_of("cognito-bad-credentials", flows)
-    assert cognito["marked"] == "⛔" and cognito["comment"].startswith("cognito-bad-credentials (high): ")
+    assert cognito["marked"] == "" and cognito["comment"].startswith("cognito-bad-credentials [H] ")
     ok = web.flow_of("ok-rest-id-token", flows)
     assert (ok["marked"], ok["comment"], ok["response"]["status_code"]) == ("", "", 200)
 
@@ -84,10 +84,11 @@ def test_summary_command_counts_the_verdicts(api: httpx.Client, flows: list[dict
 
 def test_explain_and_reanalyze_commands(api: httpx.Client, flows: list[dict]) -> None:
     explained = api.post("/commands/apigw.explain", json={"arguments": ["~comment expired"]}).json()["value"]
-    assert explained.startswith("token-expired (high): ") and "Fix:" in explained
-    assert api.post("/commands/apigw.reanalyze", json={"arguments": ["@marked"]}).json()["value"] == 4
+    assert explained.startswith("GET /prod/items: token-expired [H] ") and "Fix: (1)" in explained
+    assert "\n" not in explained  # shown as one string in mitmweb
+    assert api.post("/commands/apigw.reanalyze", json={"arguments": ["~comment \\[[HML]\\]"]}).json()["value"] == 4
     after = api.get("/flows").json()
-    assert sum(f["comment"].count("token-expired (high)") for f in after) == 1  # reanalysis replaced, not appended
+    assert sum(f["comment"].count("token-expired [H]") for f in after) == 1  # reanalysis replaced, not appended
 
 
 def test_post_without_xsrf_pair_is_refused(web: Mitmweb) -> None:
@@ -110,4 +111,13 @@ def test_replayed_flow_reaches_the_sandbox_and_gets_a_fresh_verdict(web: Mitmweb
         assert time.monotonic() < deadline, "the replay did not complete"
         time.sleep(0.1)
     assert web.sandbox.reason_for(rids[0]).cause == "token-expired"  # the sandbox answered the replay itself
-    assert flow["marked"] == "⛔" and flow["comment"].count("token-expired (high)") == 1
+    assert flow["marked"] == "" and flow["comment"].count("token-expired [H]") == 1
+
+
+def test_focus_commands_act_on_the_flow_the_browser_shows(web: Mitmweb, api: httpx.Client, flows: list[dict]) -> None:
+    """mitmweb's selection lives in the browser; showing a flow fetches its content views, and `@focus` follows."""
+    for name, cause in (("wrong-audience", "wrong-audience [H]"), ("token-expired", "token-expired [H]")):
+        shown = web.flow_of(name, flows)
+        assert api.get(f"/flows/{shown['id']}/request/content/Auto.json").status_code == 200  # what the UI asks
+        explained = api.post("/commands/apigw.explain", json={"arguments": ["@focus"]}).json()["value"]
+        assert cause in explained and explained.count(" | ") == 0, explained

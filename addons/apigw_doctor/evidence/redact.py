@@ -34,6 +34,7 @@ from mitmproxy import http
 
 from ..bounds import levels
 from ..model import METADATA_KEY
+from ..render import comment_head
 from ..reply import decoded_body
 from ..tokens import fingerprint
 
@@ -799,7 +800,7 @@ def _redact_comment(s: _Scrubber, comment: str, meta: Any) -> str:
     """Someone else's part of the comment is scrubbed; the verdict text the addon wrote is the tool's own."""
     ours = meta.get("title") if isinstance(meta, dict) else None
     cause = meta.get("cause") if isinstance(meta, dict) else None
-    head = f"{cause} (" if cause else None
+    head = comment_head(cause, meta.get("confidence")) if cause else None
     index = comment.find(head) if head and ours else -1
     if index < 0:
         return s.text(comment, "comment")

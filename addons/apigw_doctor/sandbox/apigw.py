@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from . import responses as r
 from . import sigv4
 from .authorizer_cache import cached_authorizer, policy_cache
-from .config import FunctionUrl, GatewayConfig, HttpApi, HttpRoute, RestApi, RestRoute
+from .config import CustomDomain, FunctionUrl, GatewayConfig, HttpApi, HttpRoute, RestApi, RestRoute
 from .request import Request
 from .responses import Reply
 from .verify import Refusal, Verified, cognito_rest, jwt_http, strip_bearer, verify_signed
@@ -189,6 +191,18 @@ def handle_rest(req: Request, api: RestApi, cfg: GatewayConfig, now: float) -> H
         return r.rest_forbidden(now, edge=edge), Refusal("api-key-rejected", "api-key", detail)
     payload = {"ok": True, "api": api.api_id, "stage": stage, "resource": resource, "principal": principal}
     return r.rest_ok(now, payload, edge=edge), None
+
+
+def handle_custom_domain(req: Request, domain: CustomDomain, cfg: GatewayConfig, now: float) -> Handled:
+    """A base path mapping picks the API and stage, which are not in the path (docs/wire-reference.md, "Host names");
+    a path no mapping matches answers 403 Forbidden (github.com/Miserlou/django-zappa/issues/100)."""
+    base, _, rest = req.path.lstrip("/").partition("/")
+    mapping = next((m for m in domain.mappings if m[0] == base), None)
+    api = next((a for a in cfg.rest_apis if mapping and a.api_id == mapping[1]), None)
+    if mapping is None or api is None:
+        detail = f"no API mapping for base path {base!r} on {domain.name}"
+        return r.rest_forbidden(now), Refusal("custom-domain-unmapped", "base-path", detail)
+    return handle_rest(replace(req, path=f"/{mapping[2]}/{rest}"), api, cfg, now)
 
 
 # --- HTTP API -----------------------------------------------------------------------------------------------

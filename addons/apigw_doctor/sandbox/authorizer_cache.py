@@ -1,9 +1,9 @@
 """A REST Lambda TOKEN authorizer with API Gateway's policy cache, and a policy scoped to one method ARN.
 
-This is the pitfall the wire reference describes under "Caching pitfalls (REST)": the authorizer returns an Allow
-whose `Resource` is `event.methodArn` (the method of the first call), API Gateway caches that policy under the
-token for the TTL (300 s by default), and the next call with the same token to another method is evaluated against
-the cached policy without invoking the authorizer: 403 `{"Message":"User is not authorized to access this
+This is the caching pitfall docs/wire-reference.md describes under "REST Lambda authorizers": the authorizer returns
+an Allow whose `Resource` is `event.methodArn` (the method of the first call), API Gateway caches that policy under
+the token for the TTL (300 s by default), and the next call with the same token to another method is evaluated
+against the cached policy without invoking the authorizer: 403 `{"Message":"User is not authorized to access this
 resource"}` (AccessDeniedException). When the TTL has passed, the authorizer runs again and allows.
 """
 
@@ -18,7 +18,7 @@ from .request import Request
 from .responses import Reply
 from .verify import Refusal, strip_bearer, verify_signed
 
-DEFAULT_TTL = 300  # seconds (wire reference, "Caching pitfalls (REST)")
+DEFAULT_TTL = 300  # seconds (docs/wire-reference.md, "REST Lambda authorizers", caching)
 ACCOUNT_ID = "123456789012"  # the documentation account id; the sandbox has no account
 _MAX_ENTRIES = 1024
 

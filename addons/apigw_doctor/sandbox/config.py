@@ -20,6 +20,8 @@ HTTP_API_ID = "xyz987hgfe"
 SPA_HTTP_API_ID = "spa789cors"
 FUNCTION_URL_ID = "abcdefghijklmnopqrstuvwxyz012345"
 COGNITO_DOMAIN_PREFIX = "sandbox"
+# A custom domain in the reserved `.example` TLD; `v1` maps to the REST API's prod stage, nothing else is mapped.
+CUSTOM_DOMAIN = "api.sandbox.example"
 # Identity pool ids are `<region>:<uuid>`; these keep that shape and stay readable.
 IDENTITY_POOL_ID = "us-east-1:5a4db0c0-1d3e-4b5f-8a9c-000000000001"
 MISCONFIGURED_IDENTITY_POOL_ID = "us-east-1:5a4db0c0-1d3e-4b5f-8a9c-000000000002"  # roles do not trust it
@@ -102,6 +104,18 @@ class CognitoDomain:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomDomain:
+    """An API Gateway custom domain (regional): base path -> (REST API id, stage), as API mappings define them."""
+
+    name: str
+    mappings: tuple[tuple[str, str, str], ...]  # (base path without slashes, api id, stage)
+
+    @property
+    def host(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
 class IdentityPool:
     """A Cognito identity pool: its authentication providers (user pool issuer -> app client ids) and settings."""
 
@@ -125,6 +139,7 @@ class GatewayConfig:
     http_apis: list[HttpApi] = field(default_factory=list)
     function_urls: list[FunctionUrl] = field(default_factory=list)
     cognito_domains: list[CognitoDomain] = field(default_factory=list)
+    custom_domains: list[CustomDomain] = field(default_factory=list)
     identity_pools: list[IdentityPool] = field(default_factory=list)
     identities: dict[str, tuple[str, str]] = field(default_factory=dict)  # IdentityId -> (identity pool, login sub)
     pools: dict[str, Pool] = field(default_factory=dict)  # pools whose Cognito endpoints the sandbox serves
@@ -141,6 +156,7 @@ class GatewayConfig:
         names = [a.host for a in self.rest_apis] + [a.host for a in self.http_apis]
         names += [f.host for f in self.function_urls] + [d.host for d in self.cognito_domains]
         names += sorted({p.host for p in self.identity_pools})
+        names += [d.host for d in self.custom_domains]
         return names + [f"cognito-idp.{r}.amazonaws.com" for r in self.idp_regions]
 
 
@@ -191,6 +207,7 @@ def default_config(issuer: Issuer, *, clock_offset: float = 0.0) -> GatewayConfi
         ],
         function_urls=[FunctionUrl(FUNCTION_URL_ID)],
         cognito_domains=[CognitoDomain(COGNITO_DOMAIN_PREFIX, pool.pool_id)],
+        custom_domains=[CustomDomain(CUSTOM_DOMAIN, (("v1", REST_API_ID, "prod"),))],
         identity_pools=[
             IdentityPool(IDENTITY_POOL_ID, providers),
             IdentityPool(MISCONFIGURED_IDENTITY_POOL_ID, providers, roles_trusted=False),
@@ -205,6 +222,7 @@ def default_config(issuer: Issuer, *, clock_offset: float = 0.0) -> GatewayConfi
 
 __all__ = [
     "COGNITO_DOMAIN_PREFIX",
+    "CUSTOM_DOMAIN",
     "EDGE_API_ID",
     "FUNCTION_URL_ID",
     "HTTP_API_ID",
@@ -216,6 +234,7 @@ __all__ = [
     "SANDBOX_CREDENTIALS",
     "SPA_HTTP_API_ID",
     "CognitoDomain",
+    "CustomDomain",
     "FunctionUrl",
     "GatewayConfig",
     "HttpApi",

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import responses as r
-from .apigw import handle_function_url, handle_http, handle_rest
+from .apigw import handle_custom_domain, handle_function_url, handle_http, handle_rest
 from .cognito import handle_domain, handle_idp
 from .config import GatewayConfig
 from .identity import handle_identity
@@ -163,6 +163,9 @@ class Gateway:
                 return "cognito-oauth", handle_domain(req, domain, cfg, now)
         if req.host in {f"cognito-idp.{region}.amazonaws.com" for region in cfg.idp_regions}:
             return "cognito-idp", handle_idp(req, cfg, now)
+        for domain in cfg.custom_domains:
+            if req.host == domain.host:
+                return "custom", handle_custom_domain(req, domain, cfg, now)
         if any(req.host == p.host for p in cfg.identity_pools):
             return "cognito-identity", handle_identity(req, cfg, now)
         # An API id that does not exist: AWS's DNS would not even resolve it. Answered like an unknown HTTP API

@@ -21,6 +21,7 @@ from . import identity, sigv4
 from .app import Sandbox
 from .config import (
     COGNITO_DOMAIN_PREFIX,
+    CUSTOM_DOMAIN,
     EDGE_API_ID,
     FUNCTION_URL_ID,
     HTTP_API_ID,
@@ -137,6 +138,8 @@ SCENARIOS: tuple[Scenario, ...] = (
       "HTTP API: the token passes, the integration itself answers 401 (www-authenticate: Bearer)"),
     S("waf-blocked-large-body", "waf-blocked", "POST", REST, "/prod/items", "large_body", 403,
       "a 9 KB body: AWS WAF's SizeRestrictions_BODY blocks it before API Gateway routes it"),
+    S("custom-domain-unmapped", "custom-domain-unmapped", "GET", CUSTOM_DOMAIN, "/v2/items", "id", 403,
+      "custom domain: no base path mapping for /v2 (needs apigw_hosts)"),
     # --- not the token ---
     S("route-not-found", "route-not-found", "GET", REST, "/prod/nope", "none", 403, "REST: unknown resource, unsigned"),
     S("route-not-found-stage", "route-not-found", "GET", REST, "/dev/items", "none", 403, "REST: wrong stage"),
@@ -223,6 +226,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     S("ok-cognito-sign-in", None, "POST", IDP, "/", "idp_sign_in", 200, "InitiateAuth USER_PASSWORD_AUTH"),
     S("ok-oauth-client-credentials", None, "POST", DOMAIN, "/oauth2/token", "token_cc", 200,
       "client_credentials grant"),
+    S("ok-custom-domain", None, "GET", CUSTOM_DOMAIN, "/v1/items", "id", 200,
+      "custom domain: /v1 maps to the REST API's prod stage"),
     S("ok-identity-get-id", None, "POST", IDENTITY, "/", "identity_get_id", 200, "GetId with the user pool ID token"),
     S("ok-identity-credentials", None, "POST", IDENTITY, "/", "identity_credentials", 200,
       "GetCredentialsForIdentity with the ID token"),

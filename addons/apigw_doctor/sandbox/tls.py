@@ -19,6 +19,7 @@ SANDBOX_DNS_NAMES: tuple[str, ...] = (
     "*.auth.us-east-1.amazoncognito.com",
     "cognito-idp.us-east-1.amazonaws.com",
     "cognito-identity.us-east-1.amazonaws.com",
+    "api.sandbox.example",  # config.CUSTOM_DOMAIN
     "localhost",
 )
 SANDBOX_IPS: tuple[str, ...] = ("127.0.0.1",)
