@@ -20,6 +20,8 @@ DESIGN_CAUSES = frozenset(
         "unsupported-algorithm",
         "route-not-found",
         "stage-not-deployed",
+        "identity-source-mismatch",
+        "token-validation-mismatch",
         "sigv4-expected",
         "sigv4-signature-mismatch",
         "sigv4-clock-skew",

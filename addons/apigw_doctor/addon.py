@@ -99,6 +99,8 @@ def describe(knowledge: Knowledge) -> str:
         told.append(f"authorizer: {e.authorizer}")
     if knowledge.keys:
         told.append("JWKS keys loaded")
+    if knowledge.definitions:
+        told.append(f"definition: {knowledge.definitions.describe()}")
     return f"watching {watched}; " + (
         "; ".join(told) if told else "no expectations set: verdicts rest on the token and the answer"
     )
@@ -181,7 +183,9 @@ class DoctorCommands:
 
 def make_addons() -> list:
     """The addons a `-s` script hands mitmproxy (launch.ADDON_SCRIPT); built there, never at import time."""
+    from .discover_addon import ApiDiscovery
     from .evidence.addon import EvidenceExporter
 
     doctor = ApiGwDoctor()
-    return [doctor, DoctorCommands(doctor), EvidenceExporter()]  # evidence runs after the verdict is set
+    # evidence runs after the verdict is set; discovery last, as it only starts background work
+    return [doctor, DoctorCommands(doctor), EvidenceExporter(), ApiDiscovery(doctor)]

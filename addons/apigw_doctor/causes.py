@@ -195,6 +195,31 @@ _CATALOGUE = (
         ),
     ),
     Cause(
+        "identity-source-mismatch",
+        "The authorizer reads the token from another header than the one sent",
+        "The authorizer's identity source names a header this request does not carry (or a malformed one, such as "
+        "`method.request.header.method.request.header.Authorization` from typing the full expression into the "
+        "console's header field), so API Gateway answers 401 without calling the authorizer.",
+        (
+            "Set the identity source to the header the clients send, e.g. `method.request.header.Authorization` "
+            "(REST) or `$request.header.Authorization` (HTTP API); in the console's token source field, type only "
+            "the header name: {get_authorizers}.",
+            "Or send the token in the header the authorizer reads.",
+        ),
+    ),
+    Cause(
+        "token-validation-mismatch",
+        "The token does not match the authorizer's token validation expression",
+        "REST authorizers can carry a token validation regular expression (identityValidationExpression): a "
+        "TOKEN Lambda authorizer's header value, or a Cognito token's aud, must match it, otherwise API Gateway "
+        "answers 401 without calling the authorizer.",
+        (
+            "Compare the header value with the expression (a `Bearer ` prefix, the token's characters, anchors): "
+            "{get_authorizers}.",
+            "Fix the expression or remove it (the authorizer validates the token anyway).",
+        ),
+    ),
+    Cause(
         "sigv4-expected",
         "API Gateway tried to read the header as an AWS SigV4 signature",
         "A Bearer token reached IAM (SigV4) parsing: the route does not exist (wrong path, stage or method), the "
@@ -437,7 +462,7 @@ _CATALOGUE = (
             "Return a policy that covers every method the token may call, e.g. the Resource "
             "arn:aws:execute-api:{region}:<account>:{api_id}/{stage}/*/*.",
             "Or set the authorizer's result TTL to 0 (no caching), or use a REQUEST authorizer with the method and "
-            "path among its identity sources: " + _REST_AUTHORIZERS + ".",
+            "path among its identity sources: {get_authorizers}.",
             "To confirm: call the denied method first with a new token, or after the TTL; if it is allowed then, "
             "the cache was the cause.",
         ),

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .apidef import RouteMatch
+from .apidef.validation import matches
 from .baseline import ApiBaseline, RouteBaseline, kid_key
 from .keys import KeyStore, verify_signature
 from .knowledge import Expectations
@@ -43,6 +45,8 @@ class CheckContext:
     route: RouteBaseline | None  # ... and to this method and path
     keys: KeyStore
     http_api: bool = False  # an HTTP API (v2): its fix commands are `aws apigatewayv2 ... --api-id`
+    definition: RouteMatch | None = None  # the flow's route in the API definitions (apigw_api_spec)
+    definition_evidence: tuple[str, ...] = ()  # where the traffic disagrees with the definition
 
 
 Check = Callable[[CheckContext], Finding]
@@ -64,11 +68,31 @@ def check_present(ctx: CheckContext) -> Finding:
 
 
 def check_location(ctx: CheckContext) -> Finding:
-    cred = ctx.credential
+    cred, e = ctx.credential, ctx.expectations
     if cred.kind == "api-key":  # an API key in x-api-key is not a token sent to the wrong place
         return Finding("credential.location", "skip", note="only an API key (x-api-key) was sent")
+    if e.identity_problem and cred.kind != "missing":
+        return Finding(
+            "credential.location",
+            "fail",
+            "an identity source naming a header the client sends",
+            f"the authorizer reads {e.identity_problem}",
+            note=f"from {e.source('identity_problem')}",
+            cause="identity-source-mismatch",
+        )
     if cred.kind == "missing" or cred.in_identity_header:
         return Finding("credential.location", "pass" if cred.kind != "missing" else "skip")
+    if cred.location == "header:Authorization" and e.identity_header != "authorization":
+        # The token is where clients normally send it; the authorizer was configured to read another header.
+        return Finding(
+            "credential.location",
+            "fail",
+            f"header:{e.identity_header.title()} (the authorizer's identity source, {e.source('identity_header')})",
+            cred.location,
+            note="the authorizer reads another header than the one carrying the token",
+            cause="identity-source-mismatch",
+            confidence="high" if e.source("identity_header").startswith(("definition", "AWS")) else "medium",
+        )
     return Finding(
         "credential.location",
         "fail",
@@ -76,6 +100,37 @@ def check_location(ctx: CheckContext) -> Finding:
         cred.location,
         note="a token was found, but not where the authorizer reads it",
         cause="wrong-header",
+    )
+
+
+def check_validation_expression(ctx: CheckContext) -> Finding:
+    """identityValidationExpression: on the identity value (TOKEN Lambda authorizers) or on `aud` (Cognito)."""
+    pattern = ctx.expectations.validation_expression
+    cred = ctx.credential
+    if not pattern or cred.kind == "missing" or not cred.in_identity_header:
+        return Finding("credential.validation-expression", "skip")
+    if ctx.profile.reads_jwt:
+        token = _readable(ctx)
+        aud = token.claims.get("aud") if token is not None else None
+        if token is None:
+            return Finding("credential.validation-expression", "skip")
+        subject, what = (aud if isinstance(aud, str) else ""), "aud"
+    else:
+        subject, what = (cred.raw or "").strip(), "the header value"
+    result, why = matches(pattern, subject)
+    source = ctx.expectations.source("validation_expression")
+    if result is None:
+        return Finding("credential.validation-expression", "skip", pattern, note=why)
+    if result:
+        return Finding("credential.validation-expression", "pass", pattern, f"{what} matches")
+    shown = "no aud claim (an access token)" if what == "aud" and not subject else f"{what} does not match"
+    return Finding(
+        "credential.validation-expression",
+        "fail",
+        f"{what} matching {pattern} (re.fullmatch)",
+        shown,
+        note=f"API Gateway answers 401 without calling the authorizer; expression from {source}",
+        cause="token-validation-mismatch",
     )
 
 
@@ -283,7 +338,12 @@ def check_issuer(ctx: CheckContext) -> Finding:
         if iss in expected:
             return Finding("token.iss", "pass", " or ".join(expected), iss)
         return Finding(
-            "token.iss", "fail", " or ".join(expected), str(iss), note=_issuer_note(iss, expected), cause="wrong-issuer"
+            "token.iss",
+            "fail",
+            " or ".join(expected),
+            str(iss),
+            note=_issuer_note(iss, expected, ctx.expectations),
+            cause="wrong-issuer",
         )
     if ctx.api and ctx.api.issuers and iss not in ctx.api.issuers:
         learned = " or ".join(sorted(ctx.api.issuers))
@@ -318,12 +378,14 @@ def check_issuer(ctx: CheckContext) -> Finding:
     return Finding("token.iss", "pass", actual=str(iss), note="no expected pool given (apigw_user_pools)")
 
 
-def _issuer_note(iss: str | None, expected: tuple[str, ...]) -> str:
+def _issuer_note(iss: str | None, expected: tuple[str, ...], expectations: Expectations) -> str:
     if iss is None:
         return "the token has no iss claim"
     for want in expected:
         if iss.rstrip("/") == want.rstrip("/"):
-            return "differs only by a trailing slash; HTTP API issuers must match exactly"
+            return (f"differs only by a trailing slash: the authorizer's issuer is \"{want}\" "
+                    f"({expectations.source('issuers')}), the token's iss is \"{iss}\"; "
+                    "the issuer must match exactly")  # fmt: skip
     got, wanted = split_cognito_issuer(iss), [split_cognito_issuer(w) for w in expected]
     if got and any(w and w[0] != got[0] for w in wanted):
         return f"the token's pool is in region {got[0]}"

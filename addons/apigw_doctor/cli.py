@@ -37,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="an addon option, as with mitmdump --set (repeatable)",
     )
+    p.add_argument(
+        "--api-spec",
+        dest="options",
+        action="append",
+        type="apigw_api_spec={}".format,
+        metavar="PATH",
+        help="an API definition, detected by content (same as --set apigw_api_spec=PATH; repeatable)",
+    )
     p.add_argument("--evidence", metavar="DIR", help="write a redacted evidence bundle for each diagnosed failure")
     p.add_argument("--all", action="store_true", help="list every flow, not only diagnosed ones")
     p.add_argument("--html", metavar="OUT.html", help="write a self-contained timeline report (no network, no secrets)")
@@ -44,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("token", help="decode and explain one token (never verified, never sent anywhere)")
     p.add_argument("token", nargs="?", default="-", help="the token, or - (default) to read it from standard input")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("discover", help="read an API's authorizers, routes and stages from AWS (read-only) into a file")
+    p.add_argument("api_ids", nargs="+", metavar="API_ID")
+    p.add_argument("--region", help="the API's region (default: the AWS profile's)")
+    p.add_argument("--out", metavar="PATH", help="the cache file to write (default: apigw-API_ID.discover.json)")
 
     p = sub.add_parser("sandbox", help="the local API Gateway + Cognito sandbox with mitmdump and the doctor in front")
     p.add_argument("--port", type=int, default=0, help="the sandbox's port on 127.0.0.1 (default: a free one)")
@@ -71,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli_token import explain
 
         return explain(args.token, as_json=args.json)
+    if args.command == "discover":
+        from .cli_discover import discover
+
+        return discover(args.api_ids, args.region, args.out)
     if args.command == "sandbox":
         from .sandbox.__main__ import run
 

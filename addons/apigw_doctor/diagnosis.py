@@ -12,6 +12,7 @@ from . import conversation
 from .causes import API_COMMANDS, CATALOGUE
 from .checks import CheckContext
 from .conversation import LineageFacts
+from .definition_rules import describe_expectations
 from .model import STRIPPED, Alternative, Confidence, Diagnosis, Finding
 from .pools import split_cognito_issuer
 from .signals import GENERIC, Signal
@@ -111,6 +112,8 @@ def _choose(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) ->
 
 def _rank(ctx: CheckContext, findings: tuple[Finding, ...], signal: Signal) -> _Choice:
     failing = {f.cause: f for f in reversed(findings) if f.result == "fail" and f.cause}
+    if signal.decided:  # the API definition already told the look-alike causes apart (definition_rules.py)
+        return _Choice(signal.cause, signal.confidence, failing.get(signal.cause))
     if signal.cause == "cognito-token-revoked" and "token-expired" in failing:
         return _Choice("cognito-token-expired", "high", failing["token-expired"])  # userInfo: expired, not revoked
     if signal.cause == "sigv4-expected" and ctx.credential.kind != "sigv4":
@@ -320,6 +323,9 @@ def _evidence(
         if finding.result in ("fail", "warn"):
             line = f"{finding.id} {finding.result}: expected {finding.expected}, actual {finding.actual}"
             lines.append(line + (f" ({finding.note})" if finding.note else ""))
+    lines.extend(ctx.definition_evidence)
+    if ctx.definition is not None:
+        lines.extend(describe_expectations(ctx.expectations, ctx.definition))
     if ctx.token is not None and not ctx.token.problems and not ctx.token.encrypted:
         claims = ctx.token.claims
         kind = claims.get("token_use") or "JWT"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mitmproxy import http
 
 from . import conversation
 from .baseline import ApiBaseline
 from .bounds import printable_diagnosis
 from .checks import CheckContext, check_expiry
+from .definition_rules import refine_signal
 from .diagnosis import FlowFacts, diagnose
 from .identity_pool import judge as judge_identity_call
 from .knowledge import Expectations, Knowledge
@@ -80,7 +83,7 @@ def _diagnose(
     flow: http.HTTPFlow, knowledge: Knowledge, seen: FlowReading, facts: conversation.LineageFacts | None
 ) -> Diagnosis | None:
     expectations, target, credential, token, reply = (
-        knowledge.expectations,
+        seen.expectations or knowledge.expectations,
         seen.target,
         seen.credential,
         seen.token,
@@ -95,10 +98,13 @@ def _diagnose(
     signal = read_signal(
         target, reply, credential, method, seen.http_api, seen.request_headers, token, answered_before=answered_before
     )
+    signal, disagreements = refine_signal(signal, seen.route, target, reply, credential, method, token)
+    if disagreements and expectations.authorizer == "none":
+        expectations = replace(expectations, authorizer=knowledge.expectations.authorizer)  # the traffic wins
     profile = choose_profile(target, credential, token, reply, signal, expectations, seen.http_api, api)
     ctx = CheckContext(
         target, credential, token, reply, PROFILES[profile], seen.now, expectations,
-        api, route, knowledge.keys, seen.http_api,
+        api, route, knowledge.keys, seen.http_api, seen.route, tuple(disagreements),
     )  # fmt: skip
     seen_facts = FlowFacts(method, target.path, flow.request.timestamp_start, "origin" in seen.request_headers, facts)
     if seen.identity is not None:  # a Cognito identity-pool call: its own checks and reading of the answer

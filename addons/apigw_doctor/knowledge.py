@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .apidef import Definitions
 from .baseline import Baseline
 from .keys import KeyStore
 from .lineage import Lineage
@@ -13,6 +14,7 @@ from .pools import parse_pool
 from .target import HostMatcher
 
 AUTHORIZERS = ("auto", "cognito", "jwt", "lambda", "iam", "none")
+_OPTION_NAMES = {"issuers": "user_pools"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,22 @@ class Expectations:
     authorizer: str = "auto"
     identity_header: str = "authorization"
     expiry_warning: int = 120
+    # From the API definition's route (apidef/), when one matched; the options never set these.
+    identity_problem: str | None = None  # the identity source, as written, and what is wrong with it
+    validation_expression: str | None = None  # identityValidationExpression
+    api_key_required: bool | None = None
+    cache_ttl: int | None = None  # authorizerResultTtlInSeconds
+    unresolved: tuple[str, ...] = ()  # what the definition leaves unknown offline, in words
+    route: str | None = None  # the matched route, e.g. "GET /orders/{id}"
+    # Where each expectation came from: (name, source), e.g. ("scopes", "definition file:api.json GET /orders").
+    # Names not listed come from the options.
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def source(self, name: str) -> str:
+        for key, where in self.sources:
+            if key == name:
+                return where
+        return f"option apigw_{_OPTION_NAMES.get(name, name)}"
 
     @property
     def describes_api(self) -> bool:
@@ -66,12 +84,20 @@ def make_expectations(
 class Knowledge:
     """Expectations, signing keys, and the baseline learned from successful flows."""
 
-    def __init__(self, expectations: Expectations | None = None, keys: KeyStore | None = None) -> None:
+    def __init__(
+        self,
+        expectations: Expectations | None = None,
+        keys: KeyStore | None = None,
+        definitions: Definitions | None = None,
+    ) -> None:
         self.expectations = expectations or Expectations()
         self.keys = keys or KeyStore()
+        self.definitions = definitions or Definitions()  # API definitions (apigw_api_spec)
+        # Per-route expectations, derived once per route (routes live as long as the definitions).
+        self.route_expectations: dict[int, Expectations] = {}
         self.hosts = HostMatcher(self.expectations.hosts)
         self.baseline = Baseline()
         # Clients send the same token many times: its parse and decode are reused (bounded, like the host cache).
-        self.credentials: dict[tuple[str, bool], tuple[Credential, Token | None]] = {}
+        self.credentials: dict[tuple[str, bool, str], tuple[Credential, Token | None]] = {}
         self.credential_bytes = 0  # characters of the raw credentials in `credentials` (the cache is bounded by both)
         self.lineage = Lineage()  # tokens issued, refreshed and revoked in this capture (bounded)

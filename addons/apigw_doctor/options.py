@@ -17,6 +17,7 @@ from typing import Any
 
 from mitmproxy import exceptions
 
+from .apidef import DefinitionError, load_definitions
 from .keys import load_keystore
 from .knowledge import Expectations, Knowledge, make_expectations
 
@@ -32,6 +33,14 @@ ENGINE_OPTIONS: tuple[tuple[str, Any, Any, str], ...] = (
     ("apigw_authorizer", str, "auto", "Authorizer type: auto, cognito, jwt, lambda, iam, none."),
     ("apigw_identity_header", str, "Authorization", "Header the authorizer reads the token from."),
     ("apigw_jwks", Sequence[str], [], "JWKS files with the pools' keys (offline signature checks): PATH or POOL=PATH."),
+    (
+        "apigw_api_spec",
+        Sequence[str],
+        [],
+        "API definitions (detected by content): OpenAPI/Swagger exports, AWS CLI "
+        "get-authorizers/get-resources/get-routes/get-stages JSON, SAM/CloudFormation/CDK templates, terraform show "
+        "-json, the apigw-doctor discover cache. API_ID=PATH names the API a file describes.",
+    ),
     ("apigw_expiry_warning", int, 120, "Seconds before exp at which a passing flow gets an expires-soon warning."),
 )
 ENGINE_OPTION_NAMES = frozenset(name for name, *_ in ENGINE_OPTIONS)
@@ -56,6 +65,8 @@ HINTS: dict[str, str] = {
     "apigw_authorizer": "e.g. --set apigw_authorizer=cognito",
     "apigw_identity_header": "a header name, e.g. --set apigw_identity_header=Authorization",
     "apigw_jwks": "the path of a readable JWKS file, e.g. --set apigw_jwks=jwks.json (or POOL=PATH)",
+    "apigw_api_spec": "the path of an API definition, e.g. --set apigw_api_spec=openapi.json (or API_ID=PATH)",
+    "apigw_discover": "true or false, e.g. --set apigw_discover=true",
     "apigw_expiry_warning": "a whole number of seconds, 0 or more, e.g. --set apigw_expiry_warning=300",
     "apigw_repeat": "summarise or all, e.g. --set apigw_repeat=all",
     "apigw_evidence_dir": "a folder you can write to, e.g. --set apigw_evidence_dir=ticket/",
@@ -169,10 +180,14 @@ def expectations_from(options: Any) -> Expectations:
 
 
 def knowledge_from(options: Any) -> Knowledge:
-    """Expectations and keys from the options; raises OptionError with a message fit for the user."""
+    """Expectations, keys and API definitions from the options; raises OptionError with a message fit for the user."""
     expectations = expectations_from(options)
     try:
         keys = load_keystore(options.apigw_jwks, pools=expectations.issuers)
     except ValueError as e:
         raise invalid("apigw_jwks", options.apigw_jwks, str(e)) from e
-    return Knowledge(expectations, keys)
+    try:
+        definitions = load_definitions(options.apigw_api_spec)
+    except DefinitionError as e:  # already one line: file, place, reason
+        raise OptionError(f"apigw_api_spec: {e}") from None
+    return Knowledge(expectations, keys, definitions)

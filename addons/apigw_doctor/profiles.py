@@ -25,11 +25,13 @@ AudienceRule = Literal["unchecked", "aud-or-client"]
 # meets first (the header, then the token's shape, then its key and signature, then its claims) comes first.
 _CREDENTIAL_RANKING = (
     "missing-credential",
+    "identity-source-mismatch",
     "wrong-header",
     "placeholder-token",
     "refresh-token-sent",
     "malformed-header",
     "not-a-jwt",
+    "token-validation-mismatch",
     "sigv4-clock-skew",
     "sigv4-signature-mismatch",
 )
@@ -88,6 +90,7 @@ _CREDENTIAL_CHECKS: tuple[Check, ...] = (
     c.check_placeholder,
     c.check_structure,
     c.check_refresh_token,
+    c.check_validation_expression,
 )
 # aws-jwt-verify's order: the issuer, the kid, the algorithm, the signature, then the claims.
 _JWT_CHECKS: tuple[Check, ...] = (
@@ -135,6 +138,7 @@ PROFILES: dict[str, AuthorizerProfile] = {
                 c.check_header_format,
                 c.check_placeholder,
                 c.check_refresh_token,
+                c.check_validation_expression,
                 c.check_expiry,
                 c.check_not_before,
             ),

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from mitmproxy import http
 
 from . import safejson
+from .apidef import RouteMatch
 from .credential import find_credential
+from .definition_rules import expectations_for, route_for
 from .identity_pool import IdentityCall, login_credential, read_call
-from .knowledge import Knowledge
+from .knowledge import Expectations, Knowledge
 from .model import STRIPPED, Credential, Reply, Target, Token
 from .reply import decoded_body, http_date, read_reply
 from .target import HostMatch, cognito_api_by_target, is_http_api, resolve_target
@@ -43,6 +45,8 @@ class FlowReading:
     now: float = 0.0
     http_api: bool = False
     identity: IdentityCall | None = None  # a Cognito identity-pool call: what it asked for (identity_pool.py)
+    route: RouteMatch | None = None  # the flow's route in the API definitions (apigw_api_spec), if any apply
+    expectations: Expectations | None = None  # the route's expectations, else the options'
 
 
 def read_flow(flow: http.HTTPFlow, knowledge: Knowledge, *, credentials_stripped: bool = False) -> FlowReading | None:
@@ -65,14 +69,19 @@ def read_request(
     found = watched(request, knowledge)
     if found is None:
         return None
-    identity_header = knowledge.expectations.identity_header
     request_headers = header_dict(request.headers)
     response_headers = header_dict(response.headers) if response is not None else {}
     path = safejson.clean_text(scrub(request.path))  # a JWT in the URL path loses its signature
     target = resolve_target(found, found.host, path, request_headers, response_headers if response else None)
+    expectations, route = knowledge.expectations, None
+    if knowledge.definitions:  # the route's expectations replace the options for this flow
+        route = route_for(knowledge, target, request.method.upper())
+        if route is not None:
+            expectations = expectations_for(knowledge, route)
+    identity_header = expectations.identity_header
     raw = request_headers.get(identity_header)
     if raw is not None and not raw.startswith("AWS4-"):  # the usual case: a token in the identity header
-        credential, token = _identity_credential(raw, request_headers, knowledge)
+        credential, token = _identity_credential(raw, request_headers, knowledge, identity_header)
     else:
         query, cookies = request.query.items(multi=True), request.cookies.items(multi=True)
         credential = find_credential(request_headers, query, cookies, identity_header)
@@ -86,7 +95,8 @@ def read_request(
         identity = read_call(request_headers, message_body(request))
         if login := login_credential(identity):
             credential, token = login, decode_credential(login)
-    reading = FlowReading(target, request_headers, response_headers, credential, token, identity=identity)
+    reading = FlowReading(target, request_headers, response_headers, credential, token, identity=identity,
+                          route=route, expectations=expectations)  # fmt: skip
     reading.now = request.timestamp_start
     return reading
 
@@ -157,13 +167,13 @@ def message_body(message: http.Message) -> bytes | None:
 
 
 def _identity_credential(
-    raw: str, request_headers: dict[str, str], knowledge: Knowledge
+    raw: str, request_headers: dict[str, str], knowledge: Knowledge, identity_header: str
 ) -> tuple[Credential, Token | None]:
-    key = (raw, "x-api-key" in request_headers)
+    key = (raw, "x-api-key" in request_headers, identity_header)
     cache = knowledge.credentials
     found = cache.get(key)
     if found is None:
-        credential = find_credential(request_headers, (), (), knowledge.expectations.identity_header)
+        credential = find_credential(request_headers, (), (), identity_header)
         found = (credential, decode_credential(credential))
         if len(raw) > _CACHED_CREDENTIAL_MAX:
             return found

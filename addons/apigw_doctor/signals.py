@@ -28,6 +28,7 @@ class Signal:
     customised: bool = False  # the body is not a documented default: a customised gateway response
     fallback: str | None = None  # the cause when the check chain finds nothing (GENERIC signals only)
     also: tuple[tuple[str, str], ...] = ()  # (cause, how to tell it apart): second candidates, at low confidence
+    decided: bool = False  # the API definition settled the reading of this answer (definition_rules.py)
 
 
 def read_signal(

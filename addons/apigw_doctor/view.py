@@ -11,6 +11,7 @@ from typing import Any
 
 from mitmproxy import contentviews, ctx, http
 
+from .definition_rules import describe_expectations
 from .knowledge import Knowledge
 from .model import METADATA_KEY, Token
 from .reading import read_flow, read_request
@@ -100,6 +101,9 @@ def describe_flow(flow: http.HTTPFlow, knowledge: Knowledge) -> list[str]:
         lines.append("damage: [" + ", ".join(credential.damage) + "]")
     if reading.token is not None:
         lines += _token_lines(reading.token, reading.now)
+    if reading.route is not None and reading.expectations is not None:
+        lines.append("definition:")
+        lines += [f"  - {_scalar(line)}" for line in describe_expectations(reading.expectations, reading.route)]
     if meta and meta.get("checks"):
         lines.append("checks:")
         for check in meta["checks"]:

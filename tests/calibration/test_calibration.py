@@ -28,8 +28,10 @@ from apigw_doctor.engine import learn_from_flow, observe_flow
 from apigw_doctor.keys import load_keystore
 from apigw_doctor.knowledge import Knowledge, make_expectations
 from apigw_doctor.sandbox.app import Sandbox
+from apigw_doctor.sandbox.config import CUSTOM_DOMAIN
 from apigw_doctor.sandbox.scenarios import RECIPES, SCENARIOS, Scenario, request_id_of
 from tests.unit import test_distractors as distractors
+from tests.unit import test_real_world_causes as real_world
 from tests.unit.builders import (
     AUTHORIZER_CONFIG_ERROR,
     CLIENT,
@@ -61,6 +63,7 @@ from tests.unit.builders import (
     mint,
     public_jwks,
 )
+from tests.unit.test_cognito_causes import idp
 
 HIGH_TARGET, MEDIUM_TARGET = 0.98, 0.80
 OTHER_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other9999"
@@ -358,6 +361,36 @@ def _unit_cases() -> list[Case]:
         ),
         C("preflight", ("cors-preflight-blocked",), lambda: flow(REST_401, method="OPTIONS")),
     ]
+    # the real-world causes (test_real_world_causes), each from its public report
+    bearer, cf = real_world.bearer, real_world.cf_flow
+    cases += [
+        C("backend-bare-bearer", ("backend-rejected",),
+          lambda: flow(real_world.QUARKUS_401, host=HTTP_HOST, path="/items", request_headers=bearer())),
+        C("backend-bare-bearer-jwt", ("backend-rejected",),
+          lambda: flow(real_world.QUARKUS_401, host=HTTP_HOST, path="/items", request_headers=bearer()),
+          {"authorizer": "jwt"}),
+        C("backend-body", ("backend-rejected",),
+          lambda: flow((403, {}, b'{"detail":"Not authenticated"}'), host=HTTP_HOST, path="/items",
+                       request_headers=bearer())),
+        C("cloudfront-waf", ("waf-blocked",), lambda: cf("Request blocked."), {"hosts": ["api.example.com"]}),
+        C("cloudfront-host", ("cloudfront-refused",), lambda: cf("Bad request."), {"hosts": ["api.example.com"]}),
+        C("cloudfront-geo", ("cloudfront-refused",), lambda: cf(
+            "The Amazon CloudFront distribution is configured to block access from your country."),
+          {"hosts": ["api.example.com"]}),
+        C("waf-large-body", ("waf-blocked",), lambda: flow(
+            FORBIDDEN, method="POST", request_headers={**bearer(), "Content-Length": "9000"})),
+        C("custom-domain-unmapped", ("custom-domain-unmapped",), lambda: flow(
+            FORBIDDEN, host="api.example.com", path="/v2/items", request_headers=bearer()),
+          {"hosts": ["api.example.com"]}),
+        C("auth-flow", ("cognito-auth-flow-not-enabled",), lambda: idp(
+            "InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client")),
+        C("secret-hash-wording", ("cognito-secret-hash",), lambda: idp(
+            "NotAuthorizedException", "SecretHash does not match for the client: 1example23456789abcdefghij")),
+        C("get-user-id-token", ("wrong-token-type",), lambda: idp(
+            "NotAuthorizedException", "Invalid token", "GetUser", {"AccessToken": mint(use="id")})),
+        C("get-user-expired", ("cognito-token-expired",), lambda: idp(
+            "NotAuthorizedException", "Access Token has expired", "GetUser", {"AccessToken": mint(use="access")})),
+    ]  # fmt: skip
     for name, response, headers, cause in distractors.CASES:  # the distractor variants of test_distractors
         truth = (cause, "route-not-found") if cause == "sigv4-expected" else (cause,)
         for variant, shaped in (
@@ -406,7 +439,8 @@ def _sandbox_outcomes(sb: Sandbox, workdir: Path) -> list[Outcome]:
         path = workdir / f"jwks-{pool.pool_id}.json"
         path.write_text(json.dumps(pool.jwks()))
         specs.append(f"{pool.issuer}={path}")
-    k = Knowledge(make_expectations(), load_keystore(specs))
+    # The sandbox's custom domain is watched only when named, as a user names theirs (apigw_hosts).
+    k = Knowledge(make_expectations(hosts=[CUSTOM_DOMAIN]), load_keystore(specs))
     ordered: list[Scenario] = [s for s in SCENARIOS if s.cause is None] + [s for s in SCENARIOS if s.cause]
     outcomes = []
     with sb.client() as client:

@@ -79,10 +79,14 @@ def test_wrong_header(where):
     assert (d.cause, d.confidence) == ("wrong-header", "high")
 
 
-def test_wrong_header_when_the_authorizer_reads_another_header():
+def test_identity_source_mismatch_when_the_authorizer_reads_another_header():
+    # The token is where clients send it; apigw_identity_header says the authorizer reads X-Auth (issue 8).
     d = verdict(flow(REST_401, request_headers=auth(mint())), identity_header="X-Auth")
-    assert d.cause == "wrong-header"
-    assert "header:Authorization" in d.summary
+    assert (d.cause, d.confidence) == ("identity-source-mismatch", "medium")  # the option is the user's belief
+    assert "header:Authorization" in d.summary and "option apigw_identity_header" in d.summary
+    # A token in a cookie is still the client's mistake, whatever header the authorizer reads.
+    cookie = verdict(flow(REST_401, request_headers={"Cookie": "idToken=" + mint()}), identity_header="X-Auth")
+    assert cookie.cause == "wrong-header"
 
 
 @pytest.mark.parametrize(
