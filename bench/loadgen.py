@@ -61,8 +61,9 @@ def _parse_head(head: bytes) -> tuple[int, int]:
 
 
 class _Conn(asyncio.Protocol):
-    def __init__(self, request: bytes, budget: _Budget, finished: asyncio.Future[None]) -> None:
-        self.request = request
+    def __init__(self, request: bytes | list[bytes], budget: _Budget, finished: asyncio.Future[None]) -> None:
+        self.requests = [request] if isinstance(request, bytes) else request  # sent in turn (distinct paths)
+        self.sent = 0
         self.budget = budget
         self.finished = finished
         self.buffer = bytearray()
@@ -74,7 +75,8 @@ class _Conn(asyncio.Protocol):
 
     def _next(self) -> None:
         if self.budget.take():
-            self.transport.write(self.request)
+            self.transport.write(self.requests[self.sent % len(self.requests)])
+            self.sent += 1
         else:
             self.transport.close()
             if not self.finished.done():
@@ -102,7 +104,7 @@ class _Conn(asyncio.Protocol):
             self.finished.set_result(None)
 
 
-async def _drive(port: int, requests: list[bytes], total: int, concurrency: int, deadline_s: float) -> LoadResult:
+async def _drive(port: int, requests: list, total: int, concurrency: int, deadline_s: float) -> LoadResult:
     loop = asyncio.get_running_loop()
     start = time.perf_counter()
     cpu = time.process_time()
@@ -123,8 +125,7 @@ def make_request(host: str, path: str, token: str) -> bytes:
     ).encode()
 
 
-def run_load(
-    port: int, requests: list[bytes], total: int, concurrency: int = 4, deadline_s: float = 60.0
-) -> LoadResult:
-    """Drive `total` requests; connection i sends `requests[i % len(requests)]` over and over."""
+def run_load(port: int, requests: list, total: int, concurrency: int = 4, deadline_s: float = 60.0) -> LoadResult:
+    """Drive `total` requests; connection i sends `requests[i % len(requests)]` over and over (an item may be a
+    list of requests, sent in turn)."""
     return asyncio.run(_drive(port, requests, total, concurrency, deadline_s))

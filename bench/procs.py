@@ -55,7 +55,9 @@ class Upstream:
 class Mitmdump:
     """`mitmdump` in reverse mode in front of the upstream, keeping the client's Host header."""
 
-    def __init__(self, name: str, upstream_port: int, workdir: Path, *, addon: bool, quiet: bool = True) -> None:
+    def __init__(
+        self, name: str, upstream_port: int, workdir: Path, *, addon: bool, quiet: bool = True, extra: tuple = ()
+    ) -> None:
         self.name = name
         self.port = free_port()
         self.log_path = workdir / f"mitmdump-{name}.log"
@@ -65,7 +67,7 @@ class Mitmdump:
         args += ["--set", "flow_detail=0", "--set", f"confdir={workdir / ('conf-' + name)}"]
         args += ["--set", "listen_host=127.0.0.1", "--set", f"listen_port={self.port}"]
         if addon:
-            args += ["-s", str(ADDON_SCRIPT)]
+            args += ["-s", str(ADDON_SCRIPT), *extra]
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=_unbuffered())
         self._wait_ready(timeout=30)

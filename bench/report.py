@@ -5,7 +5,16 @@ from __future__ import annotations
 import statistics
 
 from engine_cost import CaseResult
-from targets import ENGINE_FAILING_US, ENGINE_UNWATCHED_US, MEMORY_MB_PER_100K, THROUGHPUT_COST, verdict
+from targets import (
+    ANALYZE_MEMORY_RATIO,
+    ANALYZE_TIME_RATIO,
+    CPU_RATIO,
+    ENGINE_FAILING_US,
+    ENGINE_UNWATCHED_US,
+    MEMORY_MB_PER_100K,
+    THROUGHPUT_COST,
+    verdict,
+)
 from throughput import ThroughputResult
 
 
@@ -55,20 +64,27 @@ def _engine_verdict(wall_ok: bool, cpu_ok: bool) -> str:
 def throughput_table(t: ThroughputResult) -> tuple[str, list[bool]]:
     rows, checks = [], []
     for kind, s in t.summaries.items():
-        target = THROUGHPUT_COST[kind]
-        ok = s.cost <= target
-        checks.append(ok)
+        target = THROUGHPUT_COST.get(kind)
+        ok = target is None or s.cost <= target
+        if target is not None:
+            checks.append(ok)
+        cpu_target = CPU_RATIO[kind]
+        cpu_ok = s.cpu_ratio >= cpu_target
+        checks.append(cpu_ok)
         lo, hi = s.ratio_spread
         rows.append(
             [
-                kind,
+                kind if s.side == "addon" else f"{kind} ({s.side})",
+                f"{s.cpu_ratio:.2f}",
+                f"≥ {cpu_target:.2f}",
+                verdict(cpu_ok),
                 f"{statistics.median(s.bare_rps):,.0f}",
                 f"{statistics.median(s.addon_rps):,.0f}",
                 f"{s.median_ratio:.3f}",
                 f"{lo:.3f}–{hi:.3f}",
                 f"{s.cost * 100:.1f} %",
-                f"≤ {target * 100:g} %",
-                verdict(ok),
+                f"≤ {target * 100:g} %" if target is not None else "(info)",
+                verdict(ok) if target is not None else "",
                 f"±{s.bare_cv * 100:.1f} %",
                 f"{s.bare_cpu_us:,.0f} → {s.addon_cpu_us:,.0f}",
                 f"{(1 - s.bare_cpu_us / s.addon_cpu_us) * 100:.1f} %",
@@ -76,6 +92,9 @@ def throughput_table(t: ThroughputResult) -> tuple[str, list[bool]]:
         )
     headers = [
         "traffic",
+        "CPU ratio bare/addon",
+        "target",
+        "result",
         "bare req/s",
         "addon req/s",
         "ratio (median)",
@@ -87,7 +106,21 @@ def throughput_table(t: ThroughputResult) -> tuple[str, list[bool]]:
         "proxy CPU µs/req bare → addon",
         "CPU-derived cost",
     ]
-    return _table(headers, rows, {1, 2, 3, 4, 5, 8, 9, 10}), checks
+    return _table(headers, rows, {1, 4, 5, 6, 7, 8, 11, 12, 13}), checks
+
+
+def scale_line(r: dict) -> tuple[str, list[bool]]:
+    time_ok = r["time_ratio"] <= ANALYZE_TIME_RATIO
+    memory_ok = r["memory_ratio"] <= ANALYZE_MEMORY_RATIO
+    evidence = f"; with --evidence {r['evidence_s']:.1f} s" if r.get("evidence_s") is not None else ""
+    text = (
+        f"HAR of {r['entries']:,} entries, {r['file_mb']:.0f} MB: json.load {r['json_load_s']:.1f} s, "
+        f"peak {r['json_load_peak_mb']:.0f} MB; analyze --json {r['analyze_s']:.1f} s, "
+        f"peak {r['analyze_peak_mb']:.0f} MB{evidence}\n"
+        f"  time {r['time_ratio']:.2f}× json.load (target ≤ {ANALYZE_TIME_RATIO:g}×): {verdict(time_ok)}; "
+        f"peak memory {r['memory_ratio']:.2f}× the file (target ≤ {ANALYZE_MEMORY_RATIO:g}×): {verdict(memory_ok)}"
+    )
+    return text, [time_ok, memory_ok]
 
 
 def client_note(t: ThroughputResult) -> str:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from common import BENCH, RESULTS
 from engine_cost import measure_engine, measure_hook, profile_failing
-from report import client_note, engine_table, memory_line, throughput_table
+from report import client_note, engine_table, memory_line, scale_line, throughput_table
+from scale import measure_scale
 from throughput import measure_throughput
 
 
@@ -33,11 +34,12 @@ class Plan:
     warmup_requests: int
     memory_flows: int
     memory_warmup: int
+    har_entries: int
 
 
-FULL = Plan(1000, 7, 2000, 7, 300, 100_000, 5_000)
-QUICK = Plan(300, 3, 600, 3, 200, 20_000, 3_000)
-PARTS = ("engine", "throughput", "memory")
+FULL = Plan(1000, 7, 2000, 7, 300, 100_000, 5_000, 20_000)
+QUICK = Plan(300, 3, 600, 3, 200, 20_000, 3_000, 5_000)
+PARTS = ("engine", "throughput", "memory", "scale")
 
 
 def _environment() -> dict[str, str]:
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "throughput" in parts:
         print(
-            f"2. Throughput through mitmdump, reverse mode, addon vs bare in the same run "
+            f"2. Throughput and proxy CPU per request through mitmdump, reverse mode, addon vs bare in the same run "
             f"({plan.requests_per_run} requests per run, 4 keep-alive connections, {plan.rounds} interleaved rounds)"
         )
         tp = measure_throughput(plan.requests_per_run, plan.rounds, warmup=plan.warmup_requests)
@@ -124,6 +126,14 @@ def main(argv: list[str] | None = None) -> int:
         checks.append(ok)
         print(text, "\n")
         results["memory"] = mem
+
+    if "scale" in parts:
+        print("4. analyze at scale: a Chrome-shaped HAR, against a bare json.load of the same file (fresh processes)")
+        scale = measure_scale(plan.har_entries, evidence=True).as_dict()
+        text, ok = scale_line(scale)
+        checks += ok
+        print(text, "\n")
+        results["scale"] = scale
 
     if args.profile:
         print("Profile of failing flows:\n" + profile_failing(plan.engine_iterations // 2))

@@ -16,8 +16,15 @@ from common import REST_HOST, wall_token
 from loadgen import LoadResult, make_request, run_load
 from procs import Mitmdump, Upstream
 
-PATHS = {"passing": "/prod/items", "failing": "/prod/deny/items"}
-EXPECTED_STATUS = {"passing": 200, "failing": 401}
+PATHS = {
+    "passing": "/prod/items",
+    "failing": "/prod/deny/items",
+    "failing-distinct": "/prod/deny/orders/{id}",  # ids in URLs, as real apps send them
+    "failing-evidence": "/prod/deny/items",
+}
+EXPECTED_STATUS = {kind: 200 if kind == "passing" else 401 for kind in PATHS}
+SIDES = {"failing-evidence": ("bare", "evidence")}  # the second side is compared with bare mitmdump
+DISTINCT_PATHS = 500  # per connection
 
 
 @dataclass
@@ -45,6 +52,12 @@ class KindSummary:
     bare_cv: float  # run-to-run noise of bare mitmdump alone
     bare_cpu_us: float  # median proxy CPU per request
     addon_cpu_us: float
+    side: str = "addon"  # which mitmdump was compared with bare: "addon", or "evidence" (addon + evidence dir)
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Bare CPU per request / addon CPU per request: 1.0 means the addon costs nothing."""
+        return self.bare_cpu_us / self.addon_cpu_us if self.addon_cpu_us else 0.0
 
 
 @dataclass
@@ -63,8 +76,17 @@ class ThroughputResult:
         return asdict(self)
 
 
-def _requests(kind: str, tokens: list[str]) -> list[bytes]:
+def _requests(kind: str, tokens: list[str]) -> list:
+    if "{id}" in PATHS[kind]:
+        return [
+            [make_request(REST_HOST, PATHS[kind].format(id=f"{c:02d}{n:06d}-7f3a"), t) for n in range(DISTINCT_PATHS)]
+            for c, t in enumerate(tokens)
+        ]
     return [make_request(REST_HOST, PATHS[kind], t) for t in tokens]
+
+
+def sides(kind: str) -> tuple[str, str]:
+    return SIDES.get(kind, ("bare", "addon"))
 
 
 def _drive(
@@ -109,7 +131,7 @@ def _summarise(kind: str, runs: list[Run], rounds: int) -> KindSummary:
     def side(name: str) -> list[Run]:
         return sorted((r for r in runs if r.kind == kind and r.side == name), key=lambda r: r.round)
 
-    bare, addon = side("bare"), side("addon")
+    bare, addon = side("bare"), side(sides(kind)[1])
     ratios = [a.rps / b.rps for a, b in zip(addon, bare, strict=True)]
     bare_rps = [r.rps for r in bare]
     median_ratio = statistics.median(ratios)
@@ -124,6 +146,7 @@ def _summarise(kind: str, runs: list[Run], rounds: int) -> KindSummary:
         bare_cv=statistics.pstdev(bare_rps) / statistics.mean(bare_rps) if len(bare_rps) > 1 else 0.0,
         bare_cpu_us=statistics.median(r.proxy_cpu_us_per_request for r in bare),
         addon_cpu_us=statistics.median(r.proxy_cpu_us_per_request for r in addon),
+        side=sides(kind)[1],
     )
 
 
@@ -146,14 +169,17 @@ def measure_throughput(
             )
             sanity = _sanity_check(upstream.port, workdir, tokens)
             progress(f"  sanity: addon verdict seen: {sanity[:100]}")
+            evidence = ("--set", f"apigw_evidence_dir={workdir / 'evidence'}")
             proxies = {
-                side: Mitmdump(side, upstream.port, workdir, addon=side == "addon") for side in ("bare", "addon")
+                "bare": Mitmdump("bare", upstream.port, workdir, addon=False),
+                "addon": Mitmdump("addon", upstream.port, workdir, addon=True),
+                "evidence": Mitmdump("evidence", upstream.port, workdir, addon=True, quiet=False, extra=evidence),
             }
             runs = []
             for rnd in range(rounds):
-                order = ("bare", "addon") if rnd % 2 == 0 else ("addon", "bare")
                 for kind in PATHS:
-                    for side in order:
+                    pair = sides(kind)
+                    for side in pair if rnd % 2 == 0 else pair[::-1]:
                         result, proxy_cpu = _drive(proxies[side], _requests(kind, tokens), total, concurrency, warmup)
                         unexpected = {s: n for s, n in result.statuses.items() if s != EXPECTED_STATUS[kind]}
                         run = Run(
@@ -176,6 +202,9 @@ def measure_throughput(
         for proxy in proxies.values():
             proxy.close()
         upstream.close()
+        if "evidence" in proxies:  # what the evidence mitmdump said at exit (dropped bundles are counted there)
+            said = proxies["evidence"].log_path.read_text(errors="replace").splitlines()
+            errors += [f"evidence: {line}" for line in said if "dropped" in line or "not written" in line]
     summaries = {kind: _summarise(kind, runs, rounds) for kind in PATHS}
     return ThroughputResult(
         concurrency, total, rounds, ceiling, runs, summaries, sanity, errors[:20], time.perf_counter() - started

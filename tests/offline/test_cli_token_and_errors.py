@@ -215,10 +215,10 @@ def _error_lines(run: subprocess.CompletedProcess[str]) -> list[str]:
         ("missing", "no such file"),
     ],
 )
-def test_analyze_unreadable_file_exits_1_with_one_clear_message(bad_runs, files, name: str, words: str):
+def test_analyze_unreadable_file_exits_2_with_one_clear_message(bad_runs, files, name: str, words: str):
     """One message, naming the file and the problem."""
     run = bad_runs[name]
-    assert run.returncode == 1
+    assert run.returncode == 2  # unusable input
     assert "Traceback" not in run.stderr + run.stdout
     message = " ".join(line.strip() for line in _error_lines(run))
     assert message.count("apigw-doctor:") == 1 and message.startswith("apigw-doctor: ")
@@ -234,13 +234,13 @@ def test_analyze_says_how_to_get_a_readable_file(bad_runs):
 @pytest.mark.parametrize("name", ["text-narrow", "json"])
 def test_analyze_error_is_one_physical_line(bad_runs, name: str):
     run = bad_runs[name]
-    assert run.returncode == 1
+    assert run.returncode == 2  # unusable input
     assert len(_error_lines(run)) == 1, _error_lines(run)
 
 
 def test_analyze_reports_the_good_file_next_to_a_bad_one(bad_runs, files):
     run = bad_runs["bad+good"]
-    assert run.returncode == 1
+    assert run.returncode == 2  # unusable input
     assert "Traceback" not in run.stderr + run.stdout
     assert str(files["text"]) in run.stderr
     assert "token-expired" in run.stdout and "high" in run.stdout
@@ -249,7 +249,7 @@ def test_analyze_reports_the_good_file_next_to_a_bad_one(bad_runs, files):
 
 def test_analyze_json_reports_the_good_file_next_to_a_missing_one(bad_runs, files):
     run = bad_runs["bad+good-json"]
-    assert run.returncode == 1
+    assert run.returncode == 2  # unusable input
     doc = json.loads(run.stdout)  # stdout stays one JSON document; the complaint goes to stderr
     assert [(r["index"], r["status"], r["diagnosis"]["cause"], r["diagnosis"]["confidence"]) for r in doc["flows"]] == [
         (1, 401, "token-expired", "high")

@@ -161,7 +161,7 @@ def test_done_finishes_within_its_time_limit_whatever_is_queued(tmp_path, monkey
     said = []
     writer = BundleWriter(tmp_path, max_bytes=None, personal=False, say=lambda level, m: said.append(m))
     for _ in range(200):
-        writer.submit(flow())
+        writer.submit(flow().get_state())
     start = time.monotonic()
     left = writer.close(timeout=1.0)
     elapsed = time.monotonic() - start

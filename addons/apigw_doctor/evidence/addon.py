@@ -40,6 +40,10 @@ PERSONAL_OPTION = "apigw_redact_personal"
 _REMEMBERED = 4096  # flow ids already exported; a flow can see `response` and then `error`
 QUEUE_SIZE = 256  # bundles waiting for the worker; beyond that they are dropped and counted
 DRAIN_SECONDS = 3.0  # how long `done` waits for queued bundles: mitmdump must exit promptly on SIGTERM
+# The worker shares the interpreter lock with the event loop, so it writes in the gaps between flows: it waits until
+# no flow has been seen for QUIET_SECONDS, but never defers a bundle longer than MAX_DEFER_SECONDS.
+QUIET_SECONDS = 0.004
+MAX_DEFER_SECONDS = 0.5
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
@@ -53,17 +57,19 @@ class BundleWriter:
         self.max_bytes = max_bytes
         self.personal = personal
         self.say = say  # (level, message), delivered on the event loop
-        self.queue: queue.Queue[http.HTTPFlow | None] = queue.Queue(QUEUE_SIZE)
+        self.queue: queue.Queue[dict | None] = queue.Queue(QUEUE_SIZE)  # flow states (`get_state`)
         self.dropped = 0
         self.written = 0
         self.failed = 0
         self.stopped: str | None = None  # why writing stopped for good (disk full, size cap)
         self._bytes = tree_size(directory) if max_bytes is not None else 0
         self._abandon = threading.Event()
+        self._draining = False
+        self.last_activity = 0.0  # time.monotonic() of the last flow the proxy handled
         self._thread = threading.Thread(target=self._run, name="apigw-evidence", daemon=True)
         self._thread.start()
 
-    def submit(self, snapshot: http.HTTPFlow) -> bool:
+    def submit(self, snapshot: dict) -> bool:
         if self.stopped is not None:
             self.dropped += 1
             return False
@@ -77,6 +83,7 @@ class BundleWriter:
     def close(self, timeout: float = DRAIN_SECONDS) -> int:
         """Write what is queued, for at most `timeout` seconds; returns how many bundles were left unwritten."""
         deadline = time.monotonic() + timeout
+        self._draining = True
         while True:  # the sentinel must go in even when the queue is full
             try:
                 self.queue.put(None, timeout=max(0.01, deadline - time.monotonic()))
@@ -96,12 +103,30 @@ class BundleWriter:
             if self.stopped is not None:
                 self.dropped += 1
                 continue
+            self._wait_for_a_gap()
             self._write(item)
 
-    def _write(self, snapshot: http.HTTPFlow) -> None:
+    def _pause(self) -> None:
+        """Between the steps of a bundle: give the interpreter lock back, and wait again if a flow came in."""
+        if time.monotonic() - self.last_activity < QUIET_SECONDS:
+            self._wait_for_a_gap()
+        else:
+            time.sleep(0)
+
+    def _wait_for_a_gap(self) -> None:
+        give_up = time.monotonic() + MAX_DEFER_SECONDS
+        while not self._draining and time.monotonic() < give_up:
+            idle = time.monotonic() - self.last_activity
+            if idle >= QUIET_SECONDS:
+                return
+            time.sleep(QUIET_SECONDS - idle)
+
+    def _write(self, state: dict) -> None:
         try:
-            path = write_bundle(snapshot, self.directory, personal=self.personal)
+            snapshot = http.HTTPFlow.from_state(state)  # the rebuild half of `flow.copy()`, off the event loop
+            path = write_bundle(snapshot, self.directory, personal=self.personal, pause=self._pause)
         except OSError as e:
+            snapshot = _Named(state)
             if e.errno in _DISK_FULL:
                 self.stopped = f"the disk is full ({e.strerror}); no more evidence is written"
                 self.say(logging.WARNING, f"apigw-doctor: {self.stopped}")
@@ -111,10 +136,12 @@ class BundleWriter:
             return
         except Exception as e:  # never let the worker die: one line, and the next bundle goes on
             self.failed += 1
-            self.say(logging.WARNING, _could_not(snapshot, e))
+            self.say(logging.WARNING, _could_not(_Named(state), e))
             return
         self.written += 1
-        self.say(logging.INFO, f"apigw-doctor: evidence written to {path}")
+        # One line for the first bundle, then only at debug level: a line per failing flow is noise (and log
+        # dispatch costs the event loop); `done` says how many were written.
+        self.say(logging.INFO if self.written == 1 else logging.DEBUG, f"apigw-doctor: evidence written to {path}")
         if self.max_bytes is not None:
             self._bytes += tree_size(path)
             if self._bytes >= self.max_bytes:
@@ -122,9 +149,37 @@ class BundleWriter:
                 self.say(logging.WARNING, f"apigw-doctor: {self.stopped}; no more evidence is written")
 
 
-def _could_not(f: http.HTTPFlow, e: Exception) -> str:
+class _Named:
+    """The id of a flow state, for a message."""
+
+    def __init__(self, state: dict) -> None:
+        self.id = str(state.get("id", "?"))
+
+
+def _could_not(f: http.HTTPFlow | _Named, e: Exception) -> str:
     reason = bound_text(f"{type(e).__name__}: {e}", 300, one_line=True)
     return f"apigw-doctor: could not write evidence for flow {f.id[:8]}: {reason}"
+
+
+def declare(loader) -> None:
+    """The evidence options, on a mitmproxy loader or an OptManager (`analyze --set` accepts them too)."""
+    loader.add_option(
+        OPTION,
+        str | None,
+        None,
+        "Write a redacted evidence bundle (report.md, report.json, flows.har) into this directory "
+        "for every flow apigw-doctor diagnosed as failed.",
+    )
+    loader.add_option(
+        MAX_MB_OPTION, int, 0, f"Stop writing evidence bundles once {OPTION} holds this many megabytes (0: no limit)."
+    )
+    loader.add_option(
+        PERSONAL_OPTION,
+        bool,
+        False,
+        "In evidence bundles and HAR exports, also replace the personal claims of tokens (email, "
+        "phone_number, cognito:username, name) with REDACTED: for tickets that leave the team.",
+    )
 
 
 class EvidenceExporter:
@@ -137,26 +192,7 @@ class EvidenceExporter:
         self._messages: deque[tuple[int, str]] = deque(maxlen=1000)  # from the worker, logged on the loop
 
     def load(self, loader) -> None:
-        loader.add_option(
-            OPTION,
-            str | None,
-            None,
-            "Write a redacted evidence bundle (report.md, report.json, flows.har) into this directory "
-            "for every flow apigw-doctor diagnosed as failed.",
-        )
-        loader.add_option(
-            MAX_MB_OPTION,
-            int,
-            0,
-            f"Stop writing evidence bundles once {OPTION} holds this many megabytes (0: no limit).",
-        )
-        loader.add_option(
-            PERSONAL_OPTION,
-            bool,
-            False,
-            "In evidence bundles and HAR exports, also replace the personal claims of tokens (email, "
-            "phone_number, cognito:username, name) with REDACTED: for tickets that leave the team.",
-        )
+        declare(loader)
         check_deferred(loader.master.options, (OPTION, MAX_MB_OPTION, PERSONAL_OPTION))  # one line, not a silent drop
 
     def configure(self, updated: set[str]) -> None:
@@ -185,8 +221,10 @@ class EvidenceExporter:
     # The hooks are sync: they copy the flow on the loop thread (so the worker never reads a flow another addon
     # may be changing) and queue it. Nothing is awaited, so no response waits for the disk.
     def response(self, f: http.HTTPFlow) -> None:
-        if self._wants(f):
-            self._queue(f)
+        if self.writer is not None:
+            self.writer.last_activity = time.monotonic()
+            if self._wants(f):
+                self._queue(f)
 
     def error(self, f: http.HTTPFlow) -> None:
         if self._wants(f):
@@ -202,6 +240,8 @@ class EvidenceExporter:
             return
         left = writer.close()
         self._flush()
+        if writer.written > 1:
+            logger.info(f"apigw-doctor: {writer.written} evidence bundle(s) written to {writer.directory}")
         if left:
             logger.warning(
                 f"apigw-doctor: {left} evidence bundle(s) not written: the {DRAIN_SECONDS:.0f} s limit passed"
@@ -229,8 +269,7 @@ class EvidenceExporter:
             pass
         self._remember(f.id)
         try:
-            snapshot = f.copy()
-            snapshot.id = f.id
+            snapshot = f.get_state()  # a deep copy of the flow's data, taken on the loop; rebuilt in the worker
         except Exception as e:  # never raise out of a hook: one line, and the flow goes on
             logger.warning(_could_not(f, e))
             return

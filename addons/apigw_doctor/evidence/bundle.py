@@ -17,7 +17,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,9 +63,19 @@ def bundle_name(flow: http.HTTPFlow) -> str:
     return f"{stamp}-{status}-{_slug(str(cause))}-{_slug(flow.id[:8])}"
 
 
-def build_bundle(flow: http.HTTPFlow, *, key: bytes | None = None, personal: bool = False) -> Bundle:
-    """Redact `flow` (a copy; the flow itself is untouched) and lay out its report from the redacted copy."""
+def _no_pause() -> None:
+    pass
+
+
+def build_bundle(
+    flow: http.HTTPFlow, *, key: bytes | None = None, personal: bool = False, pause: Callable[[], None] = _no_pause
+) -> Bundle:
+    """Redact `flow` (a copy; the flow itself is untouched) and lay out its report from the redacted copy.
+
+    `pause` is called between the steps: a worker thread uses it to let the event loop have the interpreter lock.
+    """
     redacted = redact_flow(flow, key=key, personal=personal)
+    pause()
     c = redacted.flow
     meta = c.metadata.get(METADATA_KEY) or {}
     ids = request_ids_from_headers(c.response.headers) if c.response else {}
@@ -77,6 +87,7 @@ def build_bundle(flow: http.HTTPFlow, *, key: bytes | None = None, personal: boo
         path=c.request.path,
         client_id=_client_id(c),
     )
+    pause()
     timeline = _timeline(c, meta)
     report = {
         "format": REPORT_FORMAT,
@@ -95,12 +106,19 @@ def build_bundle(flow: http.HTTPFlow, *, key: bytes | None = None, personal: boo
     # rewrite the tool's own words. The removal list is ours and goes in last.
     report = {**report, "sanitized_by": sanitized_by(redacted.removed), "removed": list(redacted.removed)}
     markdown = _markdown(c, meta, timeline, hints) + _footer(redacted.removed)
-    return Bundle(bundle_name(flow), markdown, report, redacted, har_entry(redacted), _html(c, bundle_name(flow)))
+    pause()
+    entry = har_entry(redacted)
+    pause()
+    return Bundle(bundle_name(flow), markdown, report, redacted, entry, _html(c, bundle_name(flow)))
 
 
-def write_bundle(flow: http.HTTPFlow, directory: str | Path, *, personal: bool = False) -> Path:
+def write_bundle(
+    flow: http.HTTPFlow, directory: str | Path, *, personal: bool = False, pause: Callable[[], None] = _no_pause
+) -> Path:
     """Write one flow's bundle under `directory` (created if needed); returns the new bundle directory."""
-    return _write(build_bundle(flow, personal=personal), Path(directory).expanduser())
+    bundle = build_bundle(flow, personal=personal, pause=pause)
+    pause()
+    return _write(bundle, Path(directory).expanduser())
 
 
 @dataclass(frozen=True, slots=True)
