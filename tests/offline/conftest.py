@@ -295,7 +295,8 @@ def capture(sb: Sandbox, workdir: Path) -> Live:
     try:
         with sb.client(proxy=f"http://127.0.0.1:{port}", proxy_ca=confdir / "mitmproxy-ca-cert.pem") as client:
             successes = [s for s in SCENARIOS if s.cause is None]
-            failures = [s for s in SCENARIOS if s.cause is not None]
+            # This run has no API definition; the scenarios only a definition tells apart run in the demo.
+            failures = [s for s in SCENARIOS if s.cause is not None and not s.needs_definition]
             for s in successes:
                 result = run_scenario(sb, s, client)
                 assert result.ok, (s.name, result.status, result.body)

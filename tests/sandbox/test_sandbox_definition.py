@@ -12,9 +12,14 @@ from apigw_doctor.apidef import load_definitions, match_route
 from apigw_doctor.sandbox.app import Sandbox
 from apigw_doctor.sandbox.config import REST_API_ID, default_rest_routes
 from apigw_doctor.sandbox.export import write_exports
-from apigw_doctor.sandbox.scenarios import REST
+from apigw_doctor.sandbox.scenarios import REST, SCENARIOS
 
-NEED_DEFINITION = ["identity-source-mismatch", "token-validation-mismatch"]
+NEED_DEFINITION = [s.name for s in SCENARIOS if s.needs_definition]
+
+
+def test_the_demo_runs_the_scenarios_that_need_the_definition() -> None:
+    assert NEED_DEFINITION == ["identity-source-mismatch", "token-validation-mismatch"]
+    assert set(NEED_DEFINITION) <= set(demo.DEMO_SCENARIOS)
 
 
 def test_the_export_is_read_by_the_definition_reader(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -64,6 +64,7 @@ class Scenario:
     recipe: str  # key into RECIPES: how to build the credential and body
     status: int  # the status the sandbox answers with
     summary: str
+    needs_definition: bool = False  # only the API's definition (sandbox/export.py) tells this cause apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +139,9 @@ SCENARIOS: tuple[Scenario, ...] = (
       "HTTP API: the token passes, the integration itself answers 401 (www-authenticate: Bearer)"),
     # --- Lambda TOKEN authorizers configured away from the client: only the API definition makes these high ---
     S("identity-source-mismatch", "identity-source-mismatch", "GET", REST, "/prod/partner/items", "id_bearer", 401,
-      "Authorization: Bearer <id token>, but the authorizer's identity source is X-Auth-Token"),
+      "Authorization: Bearer <id token>, but the authorizer's identity source is X-Auth-Token", True),
     S("token-validation-mismatch", "token-validation-mismatch", "GET", REST, "/prod/strict/items", "id", 401,
-      "a bare ID token; the authorizer's validation expression wants `Bearer <token>`"),
+      "a bare ID token; the authorizer's validation expression wants `Bearer <token>`", True),
     S("waf-blocked-large-body", "waf-blocked", "POST", REST, "/prod/items", "large_body", 403,
       "a 9 KB body: AWS WAF's SizeRestrictions_BODY blocks it before API Gateway routes it"),
     S("custom-domain-unmapped", "custom-domain-unmapped", "GET", CUSTOM_DOMAIN, "/v2/items", "id", 403,
