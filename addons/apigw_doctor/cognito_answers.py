@@ -161,13 +161,7 @@ def _issued(
 
 
 def _json(body: bytes | None) -> dict[str, Any]:
-    if not body or len(body) > _MAX_BODY:
-        return {}
-    try:
-        parsed = safejson.loads(body)
-    except (ValueError, RecursionError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+    return safejson.json_object(body, _MAX_BODY) or {}
 
 
 def _form(headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:

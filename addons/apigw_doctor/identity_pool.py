@@ -48,7 +48,7 @@ def read_call(request_headers: Mapping[str, str], body: bytes | None) -> Identit
         else None,
         amz_date=request_headers.get("x-amz-date"),
     )
-    parsed = _json(body)
+    parsed = safejson.json_object(body, _MAX_BODY)
     if parsed is None:
         return call
     pool_id, identity_id, logins = parsed.get("IdentityPoolId"), parsed.get("IdentityId"), parsed.get("Logins")
@@ -62,16 +62,6 @@ def read_call(request_headers: Mapping[str, str], body: bytes | None) -> Identit
         if chosen is not None and isinstance(chosen[1], str):
             call.login_key, call.login = chosen[0], chosen[1]
     return call
-
-
-def _json(body: bytes | None) -> dict | None:
-    if not body or len(body) > _MAX_BODY or body.lstrip()[:1] != b"{":
-        return None
-    try:
-        parsed = safejson.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 def login_credential(call: IdentityCall) -> Credential | None:

@@ -5,7 +5,6 @@ all read flows through here, so they never disagree about what was sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mitmproxy import http
@@ -187,14 +186,8 @@ def _identity_credential(
 
 def _access_token_in_body(request: http.Request) -> Credential | None:
     """Cognito's JSON API carries the user's access token in the body (GetUser, GlobalSignOut, ...)."""
-    body = message_body(request)
-    if not body or len(body) > _MAX_BODY_TOKEN or body.lstrip()[:1] != b"{":
-        return None
-    try:
-        parsed = safejson.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    value = parsed.get("AccessToken") if isinstance(parsed, Mapping) else None
+    parsed = safejson.json_object(message_body(request), _MAX_BODY_TOKEN)
+    value = parsed.get("AccessToken") if parsed is not None else None
     if isinstance(value, str) and value.count(".") == 2:
         return Credential("jwt", "body:AccessToken", token=value, in_identity_header=False)
     return None

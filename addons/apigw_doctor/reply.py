@@ -93,7 +93,7 @@ def _zstd(raw: bytes, limit: int) -> bytes:
 def read_reply(status: int, headers: Mapping[str, str], body: bytes | None, secrets: tuple[str, ...] = ()) -> Reply:
     """`secrets`: the request's credential, removed from the message if the gateway echoes it (wire-reference "SigV4 and
     unknown routes")."""
-    parsed = _parse_json_body(body)
+    parsed = safejson.json_object(body, _MAX_BODY)
     message, has_message = _message(parsed)
     if message is None and (header_message := headers.get("x-amzn-errormessage")):
         message, has_message = header_message, True
@@ -162,16 +162,6 @@ def _error_type(value: str | None) -> str | None:
         return None
     name = value.strip().split(":", 1)[0].strip()
     return name.rsplit("#", 1)[-1] or None  # `com.amazon.coral.service#InvalidSignatureException`
-
-
-def _parse_json_body(body: bytes | None) -> dict | None:
-    if not body or len(body) > _MAX_BODY or body.lstrip()[:1] != b"{":
-        return None
-    try:
-        parsed = safejson.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 def _message(parsed: dict | None) -> tuple[str | None, bool]:

@@ -36,6 +36,17 @@ def loads(raw: bytes) -> Any:
     return clean(value) if b"\\u" in raw else value  # only escapes can produce lone surrogates
 
 
+def json_object(raw: bytes | None, limit: int) -> dict | None:
+    """A small JSON object from an untrusted body, or None: empty, larger than `limit`, not an object, or not JSON."""
+    if not raw or len(raw) > limit or raw.lstrip()[:1] != b"{":
+        return None
+    try:
+        parsed = loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
 def clean_text(text: str) -> str:
     """Text that encodes as UTF-8: lone surrogates become visible `\\udc80` escapes."""
     return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
