@@ -172,6 +172,11 @@ def _not_found(signal: Signal, match: RouteMatch, target: Target, credential: Cr
         f"the definition has {route.key} ({where(match)}), but the stage answers as if it did not exist: the "
         "route was added or changed after the last deployment of this stage"
     )
+    if match.stage_known is None and match.stage != match.api.exported_stage:
+        # The definition does not say this stage exists (an export names only its own): a stage name that does not
+        # exist at all gets the same answer, so the deployment is only the likelier reading.
+        wrong_stage = ("route-not-found", f"whether stage {match.stage or '(none)'} exists: aws apigateway get-stages")
+        return Signal("stage-not-deployed", "medium", note, also=(wrong_stage,), decided=True)
     return Signal("stage-not-deployed", confidence, note, decided=True)
 
 

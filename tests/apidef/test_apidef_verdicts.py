@@ -133,6 +133,15 @@ def test_unknown_route_says_did_you_mean():
     assert f"No route GET /prod/item in the definition (file:{REST_EXPORT}); did you mean GET /prod/items?" in d.summary
 
 
+def test_a_stage_the_export_does_not_name_is_not_a_certain_lost_deployment():
+    # The export is of stage prod; "beta" may not exist at all, which answers the same Missing Authentication Token.
+    d = judge(
+        flow(MISSING_AUTH_TOKEN, path="/beta/orders", method="POST", request_headers=bearer(mint())), [REST_EXPORT]
+    )
+    assert (d.cause, d.confidence) == ("stage-not-deployed", "medium")
+    assert "route-not-found" in [a.cause for a in d.alternatives]
+
+
 def test_sigv4_parse_error_on_an_unknown_route_is_route_not_found():
     d = judge(flow(MISSING_EQUAL_SIGN_NEW, path="/prod/itemz", request_headers=bearer(mint())), [REST_EXPORT])
     assert d.cause == "route-not-found" and "did you mean GET /prod/items?" in d.summary

@@ -101,6 +101,7 @@ class Api:
     name: str | None = None
     region: str | None = None
     stages: tuple[str, ...] | None = None  # deployed stages when the input lists them; None: unknown
+    exported_stage: str | None = None  # the one stage an export was taken from (it exists; others may too)
     hosts: tuple[str, ...] = ()  # custom domain names from servers/host
     base_paths: tuple[str, ...] = ()  # base path mappings ("/v1") or the exported stage basePath
     routes: tuple[Route, ...] = ()

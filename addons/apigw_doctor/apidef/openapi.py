@@ -125,6 +125,7 @@ def parse_openapi(doc: dict[str, Any], origin: str) -> list[Api]:
             name=str((doc.get("info") or {}).get("title") or "") or None,
             region=region,
             stages=stages,
+            exported_stage=stage_prefix or None,
             hosts=tuple(hosts),
             base_paths=tuple(base_paths),
             routes=tuple(routes),
