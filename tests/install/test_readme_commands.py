@@ -9,6 +9,7 @@ CI itself, so they are not run again here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -106,9 +107,15 @@ def test_readme_command_works_as_typed(fresh: Path, command: str):
         assert proc.poll() is None, log.read_text()[-3000:]
         assert "uses underscores" not in log.read_text()
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        _signal_group(proc, signal.SIGINT)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            _signal_group(proc, signal.SIGKILL)
             proc.wait(10)
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Signal the command's process group; it may already be gone (a command that ends by itself)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
