@@ -305,9 +305,7 @@ def run_demo(
             if not web:
                 explore_hint(run, info)
                 return code
-            info.print(
-                f"\nThe flows (with comments, markers and verdicts) are saved in {run.flow_file}", highlight=False
-            )
+            info.print(f"\nThe flows (with their comments and verdicts) are saved in {run.flow_file}", highlight=False)
             if open_browser is None:
                 open_browser = stdout.is_terminal
             web_proc = serve_web(sb, run.flow_file, confdir or launch.certs_dir(), workdir, open_browser=open_browser)
@@ -358,7 +356,7 @@ def timeline_hint(run: DemoRun, console: Console) -> None:
 
 
 def saved_hint(run: DemoRun, console: Console) -> None:
-    console.print(f"\nThe flows (with comments, markers and verdicts) are saved in {run.flow_file}", highlight=False)
+    console.print(f"\nThe flows (with their comments and verdicts) are saved in {run.flow_file}", highlight=False)
 
 
 def explore_hint(run: DemoRun, console: Console) -> None:
